@@ -1,0 +1,93 @@
+"""`Assistant`: retrieve -> draft -> verify -> cited `Answer`.
+
+It is handed its parts (a library of articles, a retriever, a generator and
+settings) and never builds them; `build_assistant` does that. `ask_stream`
+yields the draft as it is written, then the verified Answer; `ask` returns just
+the Answer. It does not rewrite follow-up questions yet: history only reaches
+the generator's prompt.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Iterable, Iterator, Sequence
+
+from index import IngestReport, Library
+
+from .generate import Generator
+from .ground import ground_answer
+from .retrieve import Retriever
+from .settings import Settings
+from .types import Answer, Passage, Turn
+
+__all__ = ["Assistant"]
+
+
+def _normalise_history(history: Iterable) -> list[Turn]:
+    """Accept (role, text) pairs or {"role", "content"} dicts (Gradio/OpenAI style)."""
+    turns: list[Turn] = []
+    for item in history or ():
+        if isinstance(item, dict):
+            role, text = item.get("role", ""), item.get("content", "")
+        else:
+            role, text = item
+        if isinstance(text, str) and role in ("user", "assistant"):
+            turns.append((role, text))
+    return turns
+
+
+class Assistant:
+    def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings):
+        self.library = library
+        self.retriever = retriever
+        self.generator = generator
+        self.settings = settings
+
+    def ingest(self, paths: Iterable[str] | str) -> IngestReport:
+        """Add articles (files, folders, JSONL) to the index; see IngestReport for the outcome."""
+        if isinstance(paths, str):
+            paths = [paths]
+        return self.library.ingest([str(p) for p in paths])
+
+    def is_empty(self) -> bool:
+        return self.library.count() == 0
+
+    def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
+        return self.retriever.retrieve(query, k or self.settings.top_k)
+
+    def ask_stream(self, question: str, history: Sequence = ()) -> Iterator[str | Answer]:
+        """Yield draft text pieces as the generator writes them, then the final Answer."""
+        question = question.strip()
+        turns = _normalise_history(history)
+        t0 = time.perf_counter()
+        passages = self.retrieve(question) if question else []
+        t1 = time.perf_counter()
+        context = passages[: self.settings.context_passages]
+        pieces: list[str] = []
+        if context:
+            for piece in self.generator.stream(question, context, turns):
+                pieces.append(piece)
+                yield piece
+        draft = "".join(pieces).strip()
+        t2 = time.perf_counter()
+        # Verify against everything retrieved, not only what the generator saw.
+        grounded = ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance)
+        t3 = time.perf_counter()
+        yield Answer(
+            question=question,
+            text=grounded.text,
+            abstained=grounded.abstained,
+            citations=grounded.citations,
+            claims=grounded.claims,
+            passages=tuple(passages),
+            draft=draft,
+            generator=self.generator.name,
+            timings={"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0},
+        )
+
+    def ask(self, question: str, history: Sequence = ()) -> Answer:
+        """Answer `question` from the stored articles, with verified citations."""
+        for item in self.ask_stream(question, history):
+            if isinstance(item, Answer):
+                return item
+        raise RuntimeError("ask_stream ended without an Answer")  # unreachable

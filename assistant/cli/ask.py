@@ -1,0 +1,43 @@
+"""Ask a question; print the cited answer (or --json for one JSON object).
+
+If the index is empty, the bundled sample article is ingested first.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def configure(parser) -> None:
+    parser.add_argument("question")
+    parser.add_argument("--generator", help="local (default) or extractive")
+    parser.add_argument("--json", action="store_true", help="print answer, abstained, citations, timings as JSON")
+
+
+def _as_json(answer) -> dict:
+    keys = ("n", "article_id", "title", "url", "published_at", "quote", "start", "end")
+    return {
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
+        "timings": {k: round(v, 4) for k, v in answer.timings.items()},
+    }
+
+
+def run(args) -> int:
+    from assistant import Settings, build_assistant, ingest_sample_if_empty
+
+    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator)
+    assistant = build_assistant(settings=settings)
+    if ingest_sample_if_empty(assistant):
+        print("index was empty: ingested the bundled sample article", file=sys.stderr)
+    answer = assistant.ask(args.question)
+    if args.json:
+        print(json.dumps(_as_json(answer), ensure_ascii=False))
+        return 0
+    print(answer.text)
+    for c in answer.citations:
+        print(f"  [{c.n}] {c.title} ({c.source or c.article_id}, {c.published_at or 'undated'})")
+        print(f"      \u201c{c.quote}\u201d  (chars {c.start}-{c.end})")
+    return 0

@@ -1,0 +1,67 @@
+"""`build_assistant`: the one place where an Assistant's parts are constructed.
+
+The CLI, the UI, the eval harness and embedding apps all call this. Heavy
+parts (embedder, Chroma, llama.cpp) load lazily, on first use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from index import SAMPLE_DIR, ChromaStore, Embedder, IngestReport, Library, SentenceTransformerEmbedder
+
+from .assistant import Assistant
+from .generate import GENERATORS, Generator
+from .retrieve import VectorRetriever
+from .settings import DEFAULT_SETTINGS, Settings
+
+__all__ = ["build_assistant", "make_generator", "ingest_sample_if_empty"]
+
+
+def make_generator(name: str, settings: Settings) -> Generator:
+    """The generator backend called `name` (see GENERATORS)."""
+    if name == "extractive":
+        from .extractive import ExtractiveGenerator
+
+        return ExtractiveGenerator(min_relevance=settings.min_relevance)
+    if name == "local":
+        from .local_llm import LlamaCppGenerator, bundled_gguf_path
+
+        settings.models_dir.mkdir(parents=True, exist_ok=True)
+        return LlamaCppGenerator(
+            bundled_gguf_path(settings.models_dir), max_tokens=settings.max_new_tokens, n_threads=settings.llm_threads
+        )
+    raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
+
+
+def build_assistant(
+    data_dir: str | Path | None = None,
+    generator: str | Generator | None = None,
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    **overrides,
+) -> Assistant:
+    """Build an Assistant over the index in `data_dir` (default "data").
+
+    `generator` is a name ("local", "extractive") or a ready Generator object.
+    Other keyword arguments override fields of `settings` (unknown ones raise).
+    """
+    settings = (settings or DEFAULT_SETTINGS).replace(
+        **{k: v for k, v in dict(overrides, data_dir=data_dir).items() if v is not None}
+    )
+    if isinstance(generator, str):
+        settings = settings.replace(generator=generator)
+    embedder = embedder or SentenceTransformerEmbedder()
+    store = ChromaStore(settings.data_dir, url=settings.chroma_url)
+    library = Library(store, embedder, chunk_tokens=settings.chunk_tokens)
+    gen = generator if generator is not None and not isinstance(generator, str) else make_generator(
+        settings.generator, settings
+    )
+    return Assistant(library, VectorRetriever(store, embedder), gen, settings)
+
+
+def ingest_sample_if_empty(assistant: Assistant) -> IngestReport | None:
+    """Ingest the bundled sample article when the index holds nothing yet."""
+    if assistant.is_empty():
+        return assistant.ingest([str(SAMPLE_DIR)])
+    return None

@@ -1,0 +1,66 @@
+"""The generator seam: question + passages -> draft answer text, streamed.
+
+`Generator.stream` is the one required method; `generate` joins it. Drafts are
+never shown as final: `ground.ground_answer` checks and cites them. This module
+also builds the prompt for LLM backends, with article text fenced off as data.
+Backends live in their own modules and are imported only when chosen.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Protocol, Sequence, runtime_checkable
+
+from .types import Passage, Turn
+
+__all__ = ["Generator", "generate", "build_prompt", "GENERATORS", "NOT_FOUND"]
+
+GENERATORS = ("local", "extractive")
+NOT_FOUND = "Not in the articles."
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """Writes a draft answer from passages. Must not use knowledge beyond them."""
+
+    name: str
+
+    def stream(self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> Iterator[str]: ...
+
+
+def generate(generator: Generator, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> str:
+    return "".join(generator.stream(question, passages, history)).strip()
+
+
+def _excerpt(p: Passage) -> str:
+    # Excerpts are data, never instructions: strip anything that could pose as a prompt section.
+    body = " ".join(p.text.split()).replace("Question:", "Question -").replace("Answer:", "Answer -")
+    head = ", ".join(x for x in (p.source, p.published_at) if x)
+    return f"{p.title} ({head}): {body}" if head else f"{p.title}: {body}"
+
+
+# A completion prompt: the bundled model is a base (not instruction-tuned) model,
+# so one worked example teaches the format better than instructions alone.
+_EXAMPLE = (
+    "Excerpt: Storm Eunice (Reuters, 2022-02-18): The storm, named Eunice by the Met Office, "
+    "brought winds of 122 mph to the Isle of Wight on Friday.\n"
+    "Question: How strong were the winds on the Isle of Wight?\n"
+    "Answer: The storm brought winds of 122 mph to the Isle of Wight.\n\n"
+    "Excerpt: Storm Eunice (Reuters, 2022-02-18): The storm, named Eunice by the Met Office, "
+    "brought winds of 122 mph to the Isle of Wight on Friday.\n"
+    f"Question: Who is the mayor of London?\nAnswer: {NOT_FOUND}\n\n"
+)
+
+
+def build_prompt(question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> str:
+    """A completion prompt that asks for a one-sentence answer taken from the excerpts."""
+    excerpts = "\n".join(f"Excerpt: {_excerpt(p)}" for p in passages)
+    earlier = ""
+    last_user = [t for role, t in history if role == "user"][-1:]
+    if last_user:
+        earlier = f"(Earlier question: {' '.join(last_user[0].split())})\n"
+    q = " ".join(question.split())
+    return (
+        "Answer each question with one sentence copied or closely paraphrased from the excerpts. "
+        f'If the excerpts do not contain the answer, answer "{NOT_FOUND}"\n\n'
+        f"{_EXAMPLE}{excerpts}\n{earlier}Question: {q}\nAnswer:"
+    )

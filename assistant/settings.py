@@ -1,0 +1,76 @@
+"""Configuration, with every default named in one place.
+
+`Settings` is frozen; build one with keyword overrides (unknown keys are
+rejected) or, at an entry point only, `Settings.from_env()`. Library code takes
+a Settings argument and never reads the environment itself.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+__all__ = ["Settings", "DEFAULT_SETTINGS", "ENV_PREFIX"]
+
+ENV_PREFIX = "CITEWIRE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    generator: str = "local"  # "local" (Gemma 3 270M via llama.cpp) or "extractive"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 for a Chroma server
+    model_cache_dir: Path | None = None  # where the GGUF is assembled; default data_dir/models
+    top_k: int = 5  # passages retrieved per question
+    context_passages: int = 3  # passages shown to an LLM generator
+    chunk_tokens: int = 200  # word pieces per chunk, title included (model window: 256)
+    max_new_tokens: int = 80
+    llm_threads: int | None = None  # default: all cores
+    min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
+    min_relevance: float = 0.5  # share of the question a cited sentence must be about
+
+    def __post_init__(self):
+        object.__setattr__(self, "data_dir", Path(self.data_dir))
+        if self.model_cache_dir is not None:
+            object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
+        if not 16 <= self.chunk_tokens <= 254:
+            raise ValueError("chunk_tokens must be between 16 and 254 (the embedder reads 256 word pieces)")
+        if self.top_k < 1 or self.context_passages < 1:
+            raise ValueError("top_k and context_passages must be at least 1")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache_dir or self.data_dir / "models"
+
+    def replace(self, **changes) -> "Settings":
+        """A copy with `changes`; an unknown key raises ValueError naming it."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then CITEWIRE_* variables (e.g. CITEWIRE_DATA_DIR), then `overrides`."""
+        env = os.environ if env is None else env
+        changes: dict = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            kind = type(getattr(DEFAULT_SETTINGS, f.name))
+            if f.name in ("llm_threads",):
+                changes[f.name] = int(raw)
+            elif kind in (int, float):
+                changes[f.name] = kind(raw)
+            else:
+                changes[f.name] = raw
+        changes.update({k: v for k, v in overrides.items() if v is not None})
+        return DEFAULT_SETTINGS.replace(**changes)
+
+
+DEFAULT_SETTINGS = Settings()

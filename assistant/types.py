@@ -1,0 +1,94 @@
+"""The assistant's public value types: passages, citations, claims, answers.
+
+Plain frozen dataclasses with `to_dict()` for JSON; nothing from llama-index
+leaks past the retriever, so the UI, the eval harness and embedding apps only
+ever see these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["Passage", "Citation", "Claim", "Answer", "Turn"]
+
+Turn = tuple[str, str]  # (role, text), role in {"user", "assistant"}
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrieved chunk: `text == article text[start:end]`, with its score (higher is better)."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    score: float
+    start: int = 0
+    end: int = 0
+    title: str = ""
+    url: str = ""
+    source: str = ""
+    published_at: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Citation:
+    """The exact article sentence that supports part of an answer; `quote == text[start:end]`."""
+
+    n: int
+    article_id: str
+    title: str
+    url: str
+    published_at: str
+    quote: str
+    start: int
+    end: int
+    score: float
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One sentence of the draft answer and how well the articles support it."""
+
+    text: str
+    supported: bool
+    score: float
+    citation: int | None = None  # the Citation.n it carries, if supported
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `Assistant.ask` returns. `text` only says what the citations support."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    claims: tuple[Claim, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    draft: str = ""  # the generator's raw output, before verification
+    generator: str = ""
+    timings: dict = field(default_factory=dict)  # seconds: retrieve, generate, verify, total
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "claims": [c.to_dict() for c in self.claims],
+            "passages": [p.to_dict() for p in self.passages],
+            "draft": self.draft,
+            "generator": self.generator,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+        }

