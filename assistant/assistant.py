@@ -3,18 +3,21 @@
 It is handed its parts (a library of articles, a retriever, a generator and
 settings) and never builds them; `build_assistant` does that. `ask_stream`
 yields the draft as it is written, then the verified Answer; `ask` returns just
-the Answer. It does not rewrite follow-up questions yet: history only reaches
+the Answer. When every claim of the draft fails verification, an optional
+fallback generator (the extractive one) gets a chance, and its draft is verified
+the same way. It does not rewrite follow-up questions yet: history only reaches
 the generator's prompt.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Iterable, Iterator, Sequence
 
 from index import IngestReport, Library
 
-from .generate import Generator
+from .generate import Generator, generate
 from .ground import ground_answer
 from .retrieve import Retriever
 from .settings import Settings
@@ -37,11 +40,20 @@ def _normalise_history(history: Iterable) -> list[Turn]:
 
 
 class Assistant:
-    def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings):
+    def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
+                 fallback: Generator | None = None):
         self.library = library
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
+        self.fallback = fallback
+
+    def warm_up(self) -> None:
+        """Load the embedder and the generator's model now rather than on the first question."""
+        self.retrieve("warm-up")
+        load = getattr(self.generator, "load", None)
+        if callable(load):
+            load()
 
     def ingest(self, paths: Iterable[str] | str) -> IngestReport:
         """Add articles (files, folders, JSONL) to the index; see IngestReport for the outcome."""
@@ -71,7 +83,15 @@ class Assistant:
         draft = "".join(pieces).strip()
         t2 = time.perf_counter()
         # Verify against everything retrieved, not only what the generator saw.
-        grounded = ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance)
+        grounded = self._ground(question, draft, passages)
+        used = self.generator.name
+        if grounded.abstained and self.fallback is not None and context:
+            second = generate(self.fallback, question, context, turns)
+            regrounded = self._ground(question, second, passages)
+            if not regrounded.abstained:
+                # Keep the rejected claims of the first draft visible for debugging.
+                grounded = replace(regrounded, claims=grounded.claims + regrounded.claims)
+                used = f"{self.generator.name}+{self.fallback.name}"
         t3 = time.perf_counter()
         yield Answer(
             question=question,
@@ -81,9 +101,12 @@ class Assistant:
             claims=grounded.claims,
             passages=tuple(passages),
             draft=draft,
-            generator=self.generator.name,
+            generator=used,
             timings={"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0},
         )
+
+    def _ground(self, question: str, draft: str, passages: Sequence[Passage]):
+        return ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance)
 
     def ask(self, question: str, history: Sequence = ()) -> Answer:
         """Answer `question` from the stored articles, with verified citations."""

@@ -57,7 +57,12 @@ def build_assistant(
     gen = generator if generator is not None and not isinstance(generator, str) else make_generator(
         settings.generator, settings
     )
-    return Assistant(library, VectorRetriever(store, embedder), gen, settings)
+    fallback = None
+    if settings.extractive_fallback and gen.name != "extractive":
+        from .extractive import ExtractiveGenerator
+
+        fallback = ExtractiveGenerator(min_relevance=settings.min_relevance)
+    return Assistant(library, VectorRetriever(store, embedder), gen, settings, fallback=fallback)
 
 
 def ingest_sample_if_empty(assistant: Assistant) -> IngestReport | None:

@@ -81,6 +81,16 @@ def question_relevance(question: Terms, ev: Evidence, idf: dict[str, float], pai
     return weighted_coverage(question.content, ev.context.content, idf)
 
 
+def _surface_words(text: str, stems: set[str]) -> list[str]:
+    """The words of `text` (as written) whose stems are in `stems`, in order, once each."""
+    words = []
+    for word in re.findall(r"[\w.'\u2019-]+", text):
+        word = word.strip(".,'\u2019")
+        if word and terms(word).content & stems and word not in words:
+            words.append(word)
+    return words
+
+
 def _with_marker(claim: str, n: int) -> str:
     claim = claim.rstrip()
     m = re.search(r"[.!?]+[\"'\u201d\u2019]*$", claim)
@@ -126,8 +136,9 @@ def ground_answer(
             if key > best_key:
                 best, best_key = ev, key
         if best is None:
-            missing = sorted(ct.salient - set().union(*(ev.terms.content for ev in evidence))) if evidence else []
-            why = f"no retrieved sentence states {', '.join(missing)}" if missing else "no retrieved sentence states it"
+            stated = set().union(*(ev.terms.content for ev in evidence)) if evidence else set()
+            missing = _surface_words(text, ct.salient - stated)
+            why = f"no retrieved article mentions {', '.join(missing)}" if missing else "no retrieved sentence states it"
             claims.append(Claim(text, False, 0.0, reason=why))
             continue
         support, relevance = best_key

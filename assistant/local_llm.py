@@ -47,6 +47,11 @@ class LlamaCppGenerator:
         self._llm = None
         self._lock = threading.Lock()
 
+    def load(self):
+        """Load the model now (otherwise it loads on the first question)."""
+        with self._lock:
+            return self._load()
+
     def _load(self):
         if self._llm is None:
             from llama_cpp import Llama

@@ -31,6 +31,7 @@ class Settings:
     llm_threads: int | None = None  # default: all cores
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
     min_relevance: float = 0.5  # share of the question a cited sentence must be about
+    extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -65,6 +66,8 @@ class Settings:
             kind = type(getattr(DEFAULT_SETTINGS, f.name))
             if f.name in ("llm_threads",):
                 changes[f.name] = int(raw)
+            elif kind is bool:
+                changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif kind in (int, float):
                 changes[f.name] = kind(raw)
             else:

@@ -1,0 +1,43 @@
+"""Render an Answer as chat Markdown: the answer, then its sources.
+
+Pure string formatting, no gradio: the same text serves the chat page and tests.
+Each source shows its number, the article title (linked when it has a URL),
+source and date, and the exact quoted sentence with its character offsets.
+"""
+
+from __future__ import annotations
+
+import html
+
+from assistant import Answer
+
+__all__ = ["render_answer", "render_draft"]
+
+
+def _escape(text: str) -> str:
+    # Article text is data: never let it inject markup into the page.
+    return html.escape(text, quote=False).replace("*", "\\*").replace("_", "\\_").replace("[", "\\[")
+
+
+def render_draft(text: str) -> str:
+    return f"_Drafting (not yet checked against the articles)…_\n\n{_escape(text)}"
+
+
+def render_answer(answer: Answer) -> str:
+    lines = [_escape(answer.text).replace("\\[", "[")]
+    if answer.abstained:
+        rejected = [c for c in answer.claims if not c.supported and c.reason]
+        if rejected:
+            lines.append("")
+            lines.append(f"_A draft answer was withheld: {_escape(rejected[0].reason)}._")
+        return "\n".join(lines)
+    lines += ["", "**Sources**"]
+    for c in answer.citations:
+        title = _escape(c.title or c.article_id)
+        if c.url.startswith(("http://", "https://")):
+            title = f"[{title}]({c.url})"
+        meta = ", ".join(x for x in (c.source, c.published_at) if x)
+        lines.append(f"{c.n}. {title}" + (f" ({_escape(meta)})" if meta else ""))
+        lines.append(f"   > \u201c{_escape(c.quote)}\u201d")
+        lines.append(f"   > <sub>{_escape(c.article_id)}, characters {c.start}\u2013{c.end}</sub>")
+    return "\n".join(lines)
