@@ -1,0 +1,91 @@
+import pytest
+
+from assistant import Answer, Settings
+from tests.fakes import QueueGenerator
+
+
+@pytest.fixture
+def sample_assistant(make_assistant, sample_path):
+    def _make(generator="extractive", **overrides):
+        a = make_assistant(generator, **overrides)
+        a.ingest([str(sample_path)])
+        return a
+
+    return _make
+
+
+def test_extractive_answers_with_a_verified_citation(sample_assistant, sample_text):
+    ans = sample_assistant().ask("who proposed the summit")
+    assert not ans.abstained and "Macron" in ans.text and ans.text.endswith("[1].")
+    (c,) = ans.citations
+    assert "proposed by French President Emmanuel Macron" in c.quote
+    assert c.article_id == "kyodo-2022-02-21-biden-putin-summit"
+    assert set(ans.timings) == {"retrieve", "generate", "verify", "total"}
+    assert ans.passages and ans.passages[0].score >= ans.passages[-1].score
+
+
+def test_extractive_abstains_on_ukraines_president(sample_assistant):
+    ans = sample_assistant().ask("What is the name of Ukraine's president?")
+    assert ans.abstained and not ans.citations
+
+
+def test_hallucinating_generator_is_caught(sample_assistant):
+    gen = QueueGenerator("Volodymyr Zelensky is the president of Ukraine.")
+    ans = sample_assistant(gen, extractive_fallback=False).ask("What is the name of Ukraine's president?")
+    assert ans.abstained and ans.draft.startswith("Volodymyr Zelensky")
+    assert "Zelensky" in ans.claims[0].reason
+
+
+def test_fallback_quotes_the_article_when_the_draft_fails(sample_assistant):
+    gen = QueueGenerator("The summit was proposed by Angela Merkel.")
+    ans = sample_assistant(gen).ask("who proposed the summit")
+    assert not ans.abstained and "Macron" in ans.text
+    assert ans.generator == "fake+extractive"
+    assert not ans.claims[0].supported  # the rejected draft claim stays visible
+
+
+def test_ask_stream_yields_draft_pieces_then_the_answer(sample_assistant):
+    gen = QueueGenerator("French President Emmanuel Macron proposed the summit.")
+    items = list(sample_assistant(gen).ask_stream("who proposed the summit"))
+    assert all(isinstance(i, str) for i in items[:-1]) and len(items) > 2
+    assert isinstance(items[-1], Answer)
+    assert items[-1].text == "French President Emmanuel Macron proposed the summit [1]."
+
+
+def test_history_accepts_pairs_and_message_dicts(sample_assistant):
+    gen = QueueGenerator("Macron proposed it.")
+    a = sample_assistant(gen)
+    a.ask("and who proposed it?", history=[("user", "tell me about the summit"), ("assistant", "ok")])
+    a.ask("and who proposed it?", history=[{"role": "user", "content": "tell me about the summit"}])
+    assert gen.prompts[0][2] == [("user", "tell me about the summit"), ("assistant", "ok")]
+    assert gen.prompts[1][2] == [("user", "tell me about the summit")]
+
+
+def test_empty_index_or_question_abstains(make_assistant):
+    a = make_assistant()
+    assert a.is_empty()
+    assert a.ask("who proposed the summit").abstained
+    assert a.ask("   ").abstained
+
+
+def test_retrieve_returns_passages_with_article_ids(sample_assistant):
+    passages = sample_assistant().retrieve("who proposed the summit", k=3)
+    assert len(passages) == 3
+    assert all(p.article_id == "kyodo-2022-02-21-biden-putin-summit" and p.text for p in passages)
+
+
+def test_ingest_report_and_unknown_generator(sample_assistant, make_assistant, sample_path):
+    a = sample_assistant()
+    assert a.ingest(str(sample_path)).unchanged == ["kyodo-2022-02-21-biden-putin-summit"]
+    with pytest.raises(ValueError, match="unknown generator 'gpt'"):
+        make_assistant("gpt")
+
+
+def test_settings_reject_unknown_keys_and_read_env():
+    with pytest.raises(ValueError, match="unknown setting"):
+        Settings().replace(top_kk=3)
+    s = Settings.from_env({"CITEWIRE_TOP_K": "7", "CITEWIRE_DATA_DIR": "/x", "CITEWIRE_EXTRACTIVE_FALLBACK": "no"},
+                          generator="extractive")
+    assert (s.top_k, str(s.data_dir), s.extractive_fallback, s.generator) == (7, "/x", False, "extractive")
+    with pytest.raises(ValueError, match="chunk_tokens"):
+        Settings(chunk_tokens=400)

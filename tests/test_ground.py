@@ -1,0 +1,77 @@
+from assistant.ground import ABSTAIN_TEXT, ground_answer
+from assistant.lexical import focus_pairs, has_pair, stem, terms
+from assistant.types import Passage
+
+ARTICLE = (
+    "U.S. President Joe Biden has agreed to hold a summit on the Ukraine crisis, the White House said Sunday. "
+    "The idea of a summit was proposed by French President Emmanuel Macron, who held phone talks on Sunday. "
+    "More than 150,000 Russian troops are massed along Ukraine's borders."
+)
+
+
+def passage(text=ARTICLE, start=1000, article_id="art-1"):
+    return Passage(chunk_id=f"{article_id}::0", article_id=article_id, text=text, score=0.5, start=start,
+                   end=start + len(text), title="Summit", url="http://news/1", source="Kyodo",
+                   published_at="2022-02-21")
+
+
+def test_supported_claim_cites_the_exact_sentence_with_article_offsets():
+    g = ground_answer("who proposed the summit", "French President Emmanuel Macron proposed it.", [passage()])
+    assert not g.abstained
+    assert g.text == "French President Emmanuel Macron proposed it [1]."
+    (c,) = g.citations
+    assert c.quote.startswith("The idea of a summit was proposed by French President Emmanuel Macron")
+    assert ARTICLE[c.start - 1000:c.end - 1000] == c.quote
+    assert (c.n, c.article_id, c.title, c.url, c.published_at) == (1, "art-1", "Summit", "http://news/1", "2022-02-21")
+
+
+def test_a_name_no_article_mentions_is_dropped_and_the_answer_abstains():
+    g = ground_answer("What is the name of Ukraine's president?", "Volodymyr Zelenskiy.", [passage()])
+    assert g.abstained and g.text == ABSTAIN_TEXT and not g.citations
+    assert "Volodymyr" in g.claims[0].reason
+
+
+def test_an_invented_number_is_dropped():
+    g = ground_answer("How many troops are massed?", "About 100,000 Russian troops are massed.", [passage()])
+    assert g.abstained
+
+
+def test_supported_but_off_topic_claim_is_not_an_answer():
+    # True in the article, but it names no president *of Ukraine*.
+    g = ground_answer("What is the name of Ukraine's president?", "U.S. President Joe Biden.", [passage()])
+    assert g.abstained and "not about the question" in g.claims[0].reason
+
+
+def test_model_citation_markers_are_recomputed_not_trusted():
+    draft = "Biden agreed to hold a summit [2]. Macron proposed the summit [7]."
+    g = ground_answer("What was said about the summit?", draft, [passage()])
+    assert g.text == "Biden agreed to hold a summit [1]. Macron proposed the summit [2]."
+    assert [c.quote[:8] for c in g.citations] == ["U.S. Pre", "The idea"]
+
+
+def test_mixed_draft_keeps_supported_claims_and_flags_the_rest():
+    draft = "Macron proposed the summit. He later won a Nobel Prize in 2023."
+    g = ground_answer("who proposed the summit", draft, [passage()])
+    assert g.text == "Macron proposed the summit [1]."
+    assert [c.supported for c in g.claims] == [True, False]
+
+
+def test_refusal_or_empty_draft_abstains():
+    assert ground_answer("who?", "Not in the articles.", [passage()]).abstained
+    assert ground_answer("who proposed the summit", "", [passage()]).abstained
+    assert ground_answer("who proposed the summit", "Macron proposed it.", []).abstained
+
+
+def test_same_sentence_cited_once():
+    g = ground_answer("who proposed the summit", "Macron proposed the summit. Macron held phone talks.",
+                      [passage(), passage()])
+    assert g.text.count("[1]") == 2 and len(g.citations) == 1
+
+
+def test_lexical_helpers():
+    assert stem("proposed") == stem("propose") and stem("Ukrainian") == stem("Ukraine")
+    t = terms("U.S. troops: 150,000 on Feb. 18")
+    assert {"u.s.", "150000"} <= t.salient
+    assert focus_pairs("Who is Ukraine's president?") == [(stem("ukraine"), "president")]
+    assert has_pair(terms("Ukrainian President Volodymyr Zelensky"), (stem("ukraine"), "president"))
+    assert not has_pair(terms("President Biden spoke about the crisis in Ukraine"), (stem("ukraine"), "president"))

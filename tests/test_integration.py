@@ -1,0 +1,108 @@
+"""End-to-end runs on the real bundled models (all-MiniLM-L6-v2, Gemma 3 270M GGUF).
+
+Marked `integration`: the fast loop is `pytest -m "not integration"`; CI runs all.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parent.parent
+MACRON_QUOTE = "proposed by French President Emmanuel Macron"
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="module")
+def local_assistant(tmp_path_factory, models_dir):
+    from assistant import build_assistant, ingest_sample_if_empty
+
+    a = build_assistant(data_dir=tmp_path_factory.mktemp("data"), generator="local", model_cache_dir=models_dir)
+    assert ingest_sample_if_empty(a).added == ["kyodo-2022-02-21-biden-putin-summit"]
+    return a
+
+
+def env_for(models_dir):
+    return dict(os.environ, CITEWIRE_MODEL_CACHE_DIR=str(models_dir), PYTHONPATH=str(ROOT))
+
+
+def test_real_chunks_fit_the_embedder_window(local_assistant):
+    from index import load_articles, chunk_article
+
+    embedder = local_assistant.library.embedder
+    (article,) = load_articles([str(ROOT / "index" / "sample")])
+    for chunk in chunk_article(article, embedder.count_tokens):
+        assert embedder.count_tokens(f"{chunk.title}\n{chunk.text}") + 2 <= 256
+
+
+def test_local_model_answers_with_the_macron_citation(local_assistant):
+    ans = local_assistant.ask("who proposed the summit")
+    assert not ans.abstained and "Macron" in ans.text
+    assert any(MACRON_QUOTE in c.quote for c in ans.citations)
+
+
+def test_local_model_abstains_on_ukraines_president(local_assistant):
+    ans = local_assistant.ask("What is the name of Ukraine's president?")
+    assert ans.abstained and not ans.citations
+
+
+def test_cli_ask_json_on_a_fresh_data_dir(tmp_path, models_dir):
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "ask", "who proposed the summit", "--json", "--data-dir", str(tmp_path)],
+        capture_output=True, text=True, cwd=ROOT, env=env_for(models_dir), timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert "Macron" in data["answer"] and data["abstained"] is False
+    assert any(MACRON_QUOTE in c["quote"] for c in data["citations"])
+    assert set(data["citations"][0]) == {"n", "article_id", "title", "url", "published_at", "quote", "start", "end"}
+    assert {"retrieve", "generate", "verify", "total"} <= set(data["timings"])
+
+
+def test_cli_ingest_reports_failures_with_exit_code(tmp_path, models_dir):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "x", "text": "Fine text."}\n{oops\n')
+    out = subprocess.run(
+        [sys.executable, "-m", "assistant", "ingest", str(bad), "--data-dir", str(tmp_path / "d")],
+        capture_output=True, text=True, cwd=ROOT, env=env_for(models_dir), timeout=300,
+    )
+    assert out.returncode == 1
+    assert f"{bad}:2: malformed JSON line" in out.stderr and "added 1" in out.stdout
+
+
+def test_ui_serves_the_cited_answer(tmp_path, models_dir):
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ui", "--port", str(port), "--data-dir", str(tmp_path)],
+        cwd=ROOT, env=env_for(models_dir), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                time.sleep(1)
+        reply = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("who proposed the summit",
+                                                                           api_name="/chat")
+        assert "Macron" in reply and MACRON_QUOTE in reply
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
