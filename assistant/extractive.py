@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from .ground import evidence_sentences, question_relevance
-from .lexical import focus_pairs, idf_weights, terms
+from .ground import Focus, evidence_sentences, question_relevance
+from .lexical import idf_weights
 from .types import Passage, Turn
 
 __all__ = ["ExtractiveGenerator"]
@@ -28,20 +28,17 @@ class ExtractiveGenerator:
         evidence = evidence_sentences(passages)
         if not evidence:
             return ""
-        idf = idf_weights([e.terms for e in evidence])
-        q = terms(question)
-        unseen = 1.0 + max(idf.values(), default=1.0)
-        for s in q.content:
-            idf.setdefault(s, unseen)
-        pairs = focus_pairs(question)
-        best, best_key = "", (self.min_relevance, 0.0)
+        focus = Focus.of(question)
+        q = focus.terms
+        idf = idf_weights([e.terms for e in evidence], also=q.content)
+        best, best_key = "", None
         for rank, ev in enumerate(evidence):
             if not (ev.terms.content - q.content):
                 continue  # restates the question, answers nothing
-            relevance = question_relevance(q, ev, idf, pairs)
+            relevance = question_relevance(focus, ev, idf)
             # Ties go to the better-ranked passage (earlier in the list).
             key = (round(relevance, 6), -rank)
-            if relevance >= self.min_relevance and key > best_key:
+            if relevance >= self.min_relevance and (best_key is None or key > best_key):
                 best, best_key = ev.text, key
         return best
 

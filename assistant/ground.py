@@ -20,10 +20,21 @@ from typing import Sequence
 
 from index.sentences import split_sentences
 
-from .lexical import Terms, focus_pairs, has_pair, idf_weights, terms, weighted_coverage
+from .lexical import (
+    Terms,
+    answer_type,
+    focus_pairs,
+    has_pair,
+    idf_weights,
+    states_answer_type,
+    terms,
+    weighted_coverage,
+)
 from .types import Citation, Claim, Passage
 
-__all__ = ["Grounded", "Evidence", "ground_answer", "evidence_sentences", "question_relevance", "ABSTAIN_TEXT"]
+__all__ = [
+    "ABSTAIN_TEXT", "Evidence", "Focus", "Grounded", "evidence_sentences", "ground_answer", "question_relevance",
+]
 
 ABSTAIN_TEXT = "The articles I have do not answer that."
 _MODEL_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
@@ -70,15 +81,31 @@ def evidence_sentences(passages: Sequence[Passage]) -> list[Evidence]:
     return out
 
 
-def question_relevance(question: Terms, ev: Evidence, idf: dict[str, float], pairs) -> float:
+@dataclass(frozen=True)
+class Focus:
+    """What a question asks: its words, the relations it names, the kind of answer it wants."""
+
+    terms: Terms
+    pairs: tuple[tuple[str, str], ...]
+    answer_type: str | None
+
+    @classmethod
+    def of(cls, question: str) -> "Focus":
+        return cls(terms(question), tuple(focus_pairs(question)), answer_type(question))
+
+
+def question_relevance(focus: Focus, ev: Evidence, idf: dict[str, float]) -> float:
     """How much of the question this sentence (with its lead-in) is about, 0..1.
 
     Zero when the question asks about a relation ("Ukraine's president") that the
-    sentence does not state.
+    sentence does not state, or wants a kind of answer (a date, a number, a name)
+    the sentence does not contain.
     """
-    if any(not has_pair(ev.terms, pair) for pair in pairs):
+    if any(not has_pair(ev.terms, pair) for pair in focus.pairs):
         return 0.0
-    return weighted_coverage(question.content, ev.context.content, idf)
+    if not states_answer_type(focus.answer_type, ev.text, focus.terms):
+        return 0.0
+    return weighted_coverage(focus.terms.content, ev.context.content, idf)
 
 
 def _surface_words(text: str, stems: set[str]) -> list[str]:
@@ -108,11 +135,8 @@ def ground_answer(
 ) -> Grounded:
     """Keep only the claims of `draft` that a retrieved sentence supports; cite each."""
     evidence = evidence_sentences(passages)
-    idf = idf_weights([e.terms for e in evidence])
-    unseen = 1.0 + (max(idf.values()) if idf else 1.0)
-    for s in terms(question).content | terms(draft).content:
-        idf.setdefault(s, unseen)  # words no passage has weigh most
-    q_terms, pairs = terms(question), focus_pairs(question)
+    focus = Focus.of(question)
+    idf = idf_weights([e.terms for e in evidence], also=focus.terms.content | terms(draft).content)
 
     claims: list[Claim] = []
     citations: list[Citation] = []
@@ -132,7 +156,7 @@ def ground_answer(
             if ct.salient - ev.terms.content:
                 continue  # a name or number the sentence does not state
             support = weighted_coverage(ct.content, ev.terms.content, idf)
-            key = (support, question_relevance(q_terms, ev, idf, pairs))
+            key = (support, question_relevance(focus, ev, idf))
             if key > best_key:
                 best, best_key = ev, key
         if best is None:

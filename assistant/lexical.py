@@ -13,7 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-__all__ = ["Terms", "terms", "stem", "STOPWORDS", "idf_weights", "weighted_coverage", "focus_pairs", "has_pair"]
+__all__ = [
+    "STOPWORDS", "Terms", "answer_type", "focus_pairs", "has_pair", "idf_weights", "states_answer_type", "stem",
+    "terms", "weighted_coverage",
+]
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below
@@ -28,18 +31,33 @@ STOPWORDS = frozenset(
 )
 
 _TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Za-z][A-Za-z\-]*(?:['\u2019][A-Za-z]+)?|\d+(?:[.,]\d+)*%?")
-_SUFFIXES = ("ations", "ation", "ings", "ing", "ians", "ian", "ia", "edly", "ed", "ies", "es", "s", "ly", "e")
+# (suffix, replacement), first match wins: "denied"/"deny", "invasion"/"invade", "talks"/"talk".
+_SUFFIXES = (
+    ("ations", ""), ("ation", ""), ("ings", ""), ("ing", ""), ("ians", ""), ("ian", ""), ("ia", ""),
+    ("sion", "d"), ("edly", ""), ("ied", "y"), ("ies", "y"), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""), ("e", ""),
+)
+# Demonyms match their country: "Japanese Defense Minister" answers "Japan's defense minister".
+_DEMONYMS = {
+    "afghan": "afghanistan", "american": "america", "australian": "australia", "belarusian": "belarus",
+    "brazilian": "brazil", "british": "britain", "canadian": "canada", "chinese": "china", "cuban": "cuba",
+    "dutch": "netherlands", "egyptian": "egypt", "european": "europe", "filipino": "philippines",
+    "finnish": "finland", "french": "france", "german": "germany", "greek": "greece", "indian": "india",
+    "indonesian": "indonesia", "iranian": "iran", "iraqi": "iraq", "irish": "ireland", "israeli": "israel",
+    "italian": "italy", "japanese": "japan", "korean": "korea", "lebanese": "lebanon", "mexican": "mexico",
+    "nigerian": "nigeria", "norwegian": "norway", "pakistani": "pakistan", "palestinian": "palestine",
+    "polish": "poland", "russian": "russia", "saudi": "saudi", "scottish": "scotland", "spanish": "spain",
+    "swedish": "sweden", "swiss": "switzerland", "syrian": "syria", "taiwanese": "taiwan", "turkish": "turkey",
+    "ukrainian": "ukraine", "venezuelan": "venezuela", "vietnamese": "vietnam", "welsh": "wales",
+}
 
 
 def stem(word: str) -> str:
     """A deliberately small stemmer: strips one common suffix when enough remains."""
     w = word.lower()
-    for suffix in _SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)]
-            if suffix == "ies":
-                w += "y"
-            break
+    w = _DEMONYMS.get(w, w)
+    for suffix, replacement in _SUFFIXES:
+        if w.endswith(suffix) and len(w) - len(suffix) >= (2 if replacement == "y" else 4):
+            return w[: -len(suffix)] + replacement
     return w
 
 
@@ -77,14 +95,22 @@ def terms(text: str) -> Terms:
     return Terms(tuple(stems), frozenset(content), frozenset(salient))
 
 
-def idf_weights(docs: Sequence[Terms]) -> dict[str, float]:
-    """Inverse document frequency of each content stem over `docs` (smoothed, >= 1)."""
+def idf_weights(docs: Sequence[Terms], also: Iterable[str] = ()) -> dict[str, float]:
+    """Inverse document frequency of each content stem over `docs` (smoothed, >= 1).
+
+    Stems in `also` that no doc contains weigh most: a question word that no
+    passage has is the strongest sign the passages do not answer it.
+    """
     n = len(docs)
     df: dict[str, int] = {}
     for d in docs:
         for s in d.content:
             df[s] = df.get(s, 0) + 1
-    return {s: 1.0 + math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
+    weights = {s: 1.0 + math.log((n + 1) / (c + 0.5)) for s, c in df.items()}
+    unseen = 1.0 + max(weights.values(), default=1.0)
+    for s in also:
+        weights.setdefault(s, unseen)
+    return weights
 
 
 def weighted_coverage(needles: Iterable[str], haystack: frozenset[str], weights: dict[str, float]) -> float:
@@ -119,3 +145,43 @@ def has_pair(t: Terms, pair: tuple[str, str], window: int = 3) -> bool:
     """True when both stems of `pair` occur within `window` tokens of each other."""
     a, b = t.positions(pair[0]), t.positions(pair[1])
     return any(abs(i - j) <= window for i in a for j in b)
+
+
+_TIME = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec|"
+    r"today|tonight|tomorrow|yesterday|morning|afternoon|evening|weekend|week|month|year|decade|century|"
+    r"ago|soon|later|earlier|since|until|now)\b|\b\d{4}\b|\b\d{1,2}(?::\d{2})?\s*(?:a\.m\.|p\.m\.)",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|double|triple|several)\b",
+    re.I,
+)
+_ASKS_TIME = re.compile(r"^\s*when\b|\bwhat (?:day|date|time|year|month)\b|\bhow long ago\b", re.I)
+_ASKS_NUMBER = re.compile(r"\bhow (?:many|much|old|long|far|big|large|high)\b|\bwhat (?:number|percentage|share)\b", re.I)
+_ASKS_PERSON = re.compile(r"^\s*(?:who|whom)\b", re.I)
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of answer the question wants: "time", "number", "person", or None (any)."""
+    if _ASKS_TIME.search(question):
+        return "time"
+    if _ASKS_NUMBER.search(question):
+        return "number"
+    if _ASKS_PERSON.search(question):
+        return "person"
+    return None
+
+
+def states_answer_type(kind: str | None, sentence: str, question: Terms) -> bool:
+    """Whether `sentence` contains an answer of that kind (a date, a number, a name the question lacks)."""
+    if kind == "time":
+        return bool(_TIME.search(sentence))
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "person":
+        t = terms(sentence)
+        return bool(t.salient - question.content - {s for s in t.stems[:1]})
+    return True

@@ -75,3 +75,20 @@ def test_lexical_helpers():
     assert focus_pairs("Who is Ukraine's president?") == [(stem("ukraine"), "president")]
     assert has_pair(terms("Ukrainian President Volodymyr Zelensky"), (stem("ukraine"), "president"))
     assert not has_pair(terms("President Biden spoke about the crisis in Ukraine"), (stem("ukraine"), "president"))
+
+
+def test_question_wanting_a_date_or_number_needs_a_sentence_that_has_one():
+    from assistant.lexical import answer_type, states_answer_type
+
+    assert answer_type("When will the summit be held?") == "time"
+    assert answer_type("How many troops are there?") == "number"
+    assert answer_type("Who proposed the summit?") == "person"
+    assert answer_type("What did Belarus say?") is None
+    q = terms("Who proposed the summit?")
+    assert states_answer_type("person", "The summit was proposed by French President Emmanuel Macron.", q)
+    assert not states_answer_type("person", "The summit was proposed last week.", q)
+    assert states_answer_type("time", "They will meet on Thursday.", q)
+    assert not states_answer_type("number", "Many troops are massed.", q)
+    g = ground_answer("How many troops are massed?", "Russian troops are massed along Ukraine's borders.",
+                      [passage("Russian troops are massed along Ukraine's borders.")])
+    assert g.abstained
