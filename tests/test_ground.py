@@ -92,3 +92,21 @@ def test_question_wanting_a_date_or_number_needs_a_sentence_that_has_one():
     g = ground_answer("How many troops are massed?", "Russian troops are massed along Ukraine's borders.",
                       [passage("Russian troops are massed along Ukraine's borders.")])
     assert g.abstained
+
+
+def test_echoes_of_the_question_and_reversed_claims_are_not_answers():
+    p = passage("Russia says its security is threatened by the expansion of NATO toward Ukraine.")
+    q = "What does Russia say is threatening its security?"
+    assert ground_answer(q, "What does Russia say is threatening its security?", [p]).abstained
+    assert ground_answer(q, "Russia says its security is threatened.", [p]).claims[0].reason == \
+        "only restates the question"
+    # Shares most words with the sentence, but what it adds ("invade") is not there.
+    assert ground_answer(q, "Russia says it is threatening to invade Ukraine.", [p]).abstained
+    assert not ground_answer(q, "The expansion of NATO toward Ukraine.", [p]).abstained
+
+
+def test_of_relations_are_checked_like_possessives():
+    assert focus_pairs("Who is the president of Belarus?") == [(stem("Belarus"), "president")]
+    g = ground_answer("Who is the president of Belarus?", "Vladimir Putin.",
+                      [passage("Putin moved troops into Belarus, the Kremlin said.")])
+    assert g.abstained

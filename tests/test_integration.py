@@ -106,3 +106,14 @@ def test_ui_serves_the_cited_answer(tmp_path, models_dir):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_eval_gate_on_the_gold_set_with_the_local_model(tmp_path, models_dir):
+    out = subprocess.run(
+        [sys.executable, "-m", "eval", "--generator", "local", "--check", "-q", "--data-dir", str(tmp_path),
+         "--json", str(tmp_path / "eval.json")],
+        capture_output=True, text=True, cwd=ROOT, env=env_for(models_dir), timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    summary = json.loads((tmp_path / "eval.json").read_text())["summary"]
+    assert summary["questions"] >= 15 and summary["unanswerable"] >= 3

@@ -1,0 +1,101 @@
+"""Present an eval run: the metrics table, per-question lines, failures, threshold checks.
+
+Pure formatting and comparison over the records and summary that eval.run
+produces; it never runs the assistant and never writes files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+__all__ = ["format_summary", "format_question", "format_failures", "load_thresholds", "check_thresholds",
+           "METRIC_LABELS", "LOWER_IS_BETTER"]
+
+METRIC_LABELS = {
+    "hit@1": "retrieval hit@1 (gold article)",
+    "hit@5": "retrieval hit@5 (gold article)",
+    "mrr": "retrieval MRR (gold article)",
+    "evidence_hit@1": "evidence hit@1 (gold sentence in passage)",
+    "evidence_hit@5": "evidence hit@5 (gold sentence in passage)",
+    "evidence_mrr": "evidence MRR",
+    "answer_accuracy": "answer accuracy",
+    "answer_f1": "answer token F1 (answered)",
+    "citation_correctness": "citation correctness (answered)",
+    "citation_precision": "citation precision (per cited claim)",
+    "abstention_recall": "abstention recall (unanswerable)",
+    "false_abstention_rate": "false abstention rate (answerable)",
+    "abstention_accuracy": "abstention accuracy (all)",
+    "latency_p50_s": "latency p50 (s)",
+    "latency_p95_s": "latency p95 (s)",
+}
+LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_s", "latency_p95_s"})
+
+
+def _value(v) -> str:
+    return "n/a" if v is None else f"{v:.3f}"
+
+
+def format_summary(summary: dict, title: str = "") -> str:
+    """A two-column table of every metric, with the question counts on top."""
+    width = max(map(len, METRIC_LABELS.values()))
+    lines = [title] if title else []
+    lines.append(f"{summary['questions']} questions: {summary['answerable']} answerable "
+                 f"({summary['answered']} answered), {summary['unanswerable']} unanswerable")
+    lines.append("-" * (width + 10))
+    lines += [f"{label:<{width}}  {_value(summary.get(key)):>7}" for key, label in METRIC_LABELS.items()]
+    return "\n".join(lines)
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def format_question(r: dict) -> str:
+    """One line per question: verdict, id, abstained or not, question and answer."""
+    mark = "ok  " if r["correct"] else "FAIL"
+    state = "abstained" if r["abstained"] else "answered "
+    return f"{mark} {r['id']:<10} {state} {r['timings'].get('total', 0):5.2f}s  {_short(r['question'], 60)}\n" \
+           f"{'':16}-> {_short(r['answer'])}"
+
+
+def _why(r: dict) -> str:
+    if r["type"] == "unanswerable":
+        return "answered a question the articles cannot answer"
+    if r["abstained"]:
+        reasons = sorted({c["reason"] for c in r["claims"] if c.get("reason")})
+        return "abstained" + (f" ({'; '.join(reasons)})" if reasons else "")
+    if not r["answer_correct"]:
+        return f"answer lacks every gold answer {r['gold_answers']}"
+    return "citations miss the gold evidence"
+
+
+def format_failures(records: list[dict]) -> str:
+    """The questions scored wrong, each with why."""
+    failed = [r for r in records if not r["correct"]]
+    if not failed:
+        return "No failing questions."
+    lines = [f"Failing questions ({len(failed)}):"]
+    for r in failed:
+        lines.append(f"  {r['id']}: {r['question']}\n      {_why(r)}\n      answer: {_short(r['answer'], 140)}")
+    return "\n".join(lines)
+
+
+def load_thresholds(path: str | Path) -> dict[str, float]:
+    """{metric: bound} from a JSON file: a minimum, or a maximum for LOWER_IS_BETTER metrics."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    unknown = sorted(set(data) - set(METRIC_LABELS))
+    if unknown:
+        raise ValueError(f"{path}: unknown metric(s) {', '.join(unknown)}")
+    return {k: float(v) for k, v in data.items()}
+
+
+def check_thresholds(summary: dict, thresholds: dict[str, float]) -> list[str]:
+    """One message per metric on the wrong side of its bound (a metric with no questions fails too)."""
+    failures = []
+    for key, bound in thresholds.items():
+        value, upper = summary.get(key), key in LOWER_IS_BETTER
+        if value is None or (value > bound if upper else value < bound):
+            failures.append(f"{METRIC_LABELS[key]}: {_value(value)} {'>' if upper else '<'} {bound:.3f}")
+    return failures
