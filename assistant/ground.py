@@ -3,8 +3,8 @@
 The draft (from any generator) is split into claims, one per sentence. Each
 claim is matched against every sentence of the retrieved passages; it survives
 only if one article sentence (a) contains every name and number the claim
-states, (b) covers most of the claim's other content words, and (c) is about
-what was asked. Surviving claims get an [n] pointing at that sentence, with its
+states, (b) covers most of the claim's other content words, and most of those
+it adds beyond the question, and (c) is about what was asked. Surviving claims get an [n] pointing at that sentence, with its
 exact character offsets in the article. Markers a model wrote itself are
 discarded and recomputed: a model is never trusted to cite. If no claim
 survives, the answer abstains. Paraphrase beyond light stemming is not
@@ -151,11 +151,20 @@ def ground_answer(
         if not ct.content:
             claims.append(Claim(text, False, 0.0, reason="no content to check"))
             continue
+        if text.endswith("?"):
+            claims.append(Claim(text, False, 0.0, reason="a question, not an answer"))
+            continue
+        new_words = ct.content - focus.terms.content
+        if not new_words:
+            claims.append(Claim(text, False, 0.0, reason="only restates the question"))
+            continue
         best, best_key = None, (-1.0, -1.0)
         for ev in evidence:
             if ct.salient - ev.terms.content:
                 continue  # a name or number the sentence does not state
-            support = weighted_coverage(ct.content, ev.terms.content, idf)
+            # What the claim adds beyond the question must be supported too, not just its echo of it.
+            support = min(weighted_coverage(ct.content, ev.terms.content, idf),
+                          weighted_coverage(new_words, ev.terms.content, idf))
             key = (support, question_relevance(focus, ev, idf))
             if key > best_key:
                 best, best_key = ev, key

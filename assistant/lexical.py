@@ -125,18 +125,22 @@ def weighted_coverage(needles: Iterable[str], haystack: frozenset[str], weights:
 
 
 _POSSESSIVE = re.compile(r"\b([A-Za-z][\w\-]*)['\u2019]s\s+(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
+_OF_NAME = re.compile(r"\b([a-z][\w\-]*)\s+of\s+(?:the\s+)?([A-Z][\w\-]*)")
 
 
 def focus_pairs(question: str) -> list[tuple[str, str]]:
-    """Possessive relations a question asks about: "Ukraine's president" -> (ukrain, president).
+    """Relations a question asks about: "Ukraine's president" and "the president of
+    Ukraine" both give (ukrain, president).
 
     An answer sentence must state the same relation, not just mention both words
     far apart ("President Biden ... the Ukraine crisis" does not name Ukraine's president).
     """
+    found = [(m.group(1), m.group(2)) for m in _POSSESSIVE.finditer(question)]
+    found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)]
     pairs = []
-    for m in _POSSESSIVE.finditer(question):
-        owner, head = stem(m.group(1).lower()), stem(m.group(2).lower())
-        if head not in STOPWORDS and owner not in STOPWORDS:
+    for owner, head in found:
+        owner, head = stem(owner.lower()), stem(head.lower())
+        if head not in STOPWORDS and owner not in STOPWORDS and (owner, head) not in pairs:
             pairs.append((owner, head))
     return pairs
 
