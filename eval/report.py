@@ -61,7 +61,7 @@ def format_question(r: dict) -> str:
 
 
 def _why(r: dict) -> str:
-    if r["type"] == "unanswerable":
+    if not r["answerable"]:
         return "answered a question the articles cannot answer"
     if r["abstained"]:
         reasons = sorted({c["reason"] for c in r["claims"] if c.get("reason")})

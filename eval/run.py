@@ -79,6 +79,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
     record = {
         "id": q.id,
         "type": q.type,
+        "answerable": q.answerable,
         "question": q.question,
         "answer": ans.text,
         "abstained": ans.abstained,
@@ -118,9 +119,9 @@ def _mean(key: str, rows: list[dict]) -> float | None:
 
 def summarise(records: list[dict]) -> dict:
     """The dataset-level metrics over `records` (None where a metric has no questions)."""
-    answerable = [r for r in records if r["type"] != "unanswerable"]
+    answerable = [r for r in records if r["answerable"]]
     answered = [r for r in answerable if not r["abstained"]]
-    abst = abstention_scores([r["abstained"] for r in records], [r["type"] != "unanswerable" for r in records])
+    abst = abstention_scores([r["abstained"] for r in records], [r["answerable"] for r in records])
     totals = [r["timings"].get("total", 0.0) for r in records]
     p50, p95 = percentile(totals, 50), percentile(totals, 95)
     return {

@@ -183,7 +183,8 @@ def test_load_dataset_reads_every_question_file_and_keeps_extra_fields(tmp_path)
     ({"id": "q1", "question": "Who?", "answers": ["X"], "evidence_ids": [], "type": "unanswerable"}, "no answers"),
     ({"id": "q1", "question": "Who?", "answers": [], "evidence_ids": ["a1"]}, "needs 'answers'"),
     ({"id": "q1", "question": "Who?", "answers": "X", "evidence_ids": ["a1"]}, "list of non-empty strings"),
-    ({"id": "q1", "question": "Who?", "answers": ["X"], "evidence_ids": ["a1"], "type": "guess"}, "unknown type"),
+    ({"id": "q1", "question": "Who?", "answers": ["X"], "evidence_ids": ["a1"], "type": 3}, "'type' must be"),
+    ({"id": "q1", "question": "Who?", "answers": ["X"], "evidence_ids": [], "type": "null"}, "no answers"),
 ])
 def test_load_dataset_rejects_bad_records_naming_the_line(tmp_path, record, message):
     (tmp_path / "corpus.jsonl").write_text("{}\n")
