@@ -33,6 +33,15 @@ def local_assistant(tmp_path_factory, models_dir):
     return a
 
 
+def _no_network_prefix() -> list[str]:
+    """`unshare -n` (a process with no network at all) where this machine allows it."""
+    try:
+        ok = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        ok = False
+    return ["unshare", "-n"] if ok else []
+
+
 def env_for(models_dir):
     return dict(os.environ, CITEWIRE_MODEL_CACHE_DIR=str(models_dir), PYTHONPATH=str(ROOT))
 
@@ -57,9 +66,9 @@ def test_local_model_abstains_on_ukraines_president(local_assistant):
     assert ans.abstained and not ans.citations
 
 
-def test_cli_ask_json_on_a_fresh_data_dir(tmp_path, models_dir):
+def test_cli_ask_json_on_a_fresh_data_dir_without_network(tmp_path, models_dir):
     out = subprocess.run(
-        [sys.executable, "-m", "assistant", "ask", "who proposed the summit", "--json", "--data-dir", str(tmp_path)],
+        _no_network_prefix() + [sys.executable, "-m", "assistant", "ask", "who proposed the summit", "--json", "--data-dir", str(tmp_path)],
         capture_output=True, text=True, cwd=ROOT, env=env_for(models_dir), timeout=300,
     )
     assert out.returncode == 0, out.stderr
