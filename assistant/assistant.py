@@ -74,10 +74,9 @@ class Assistant:
         t0 = time.perf_counter()
         passages = self.retrieve(question) if question else []
         t1 = time.perf_counter()
-        context = passages[: self.settings.context_passages]
         pieces: list[str] = []
-        if context:
-            for piece in self.generator.stream(question, context, turns):
+        if passages:
+            for piece in self.generator.stream(question, passages, turns):
                 pieces.append(piece)
                 yield piece
         draft = "".join(pieces).strip()
@@ -85,8 +84,8 @@ class Assistant:
         # Verify against everything retrieved, not only what the generator saw.
         grounded = self._ground(question, draft, passages)
         used = self.generator.name
-        if grounded.abstained and self.fallback is not None and context:
-            second = generate(self.fallback, question, context, turns)
+        if grounded.abstained and self.fallback is not None and passages:
+            second = generate(self.fallback, question, passages, turns)
             regrounded = self._ground(question, second, passages)
             if not regrounded.abstained:
                 # Keep the rejected claims of the first draft visible for debugging.

@@ -29,7 +29,8 @@ def make_generator(name: str, settings: Settings) -> Generator:
 
         settings.models_dir.mkdir(parents=True, exist_ok=True)
         return LlamaCppGenerator(
-            bundled_gguf_path(settings.models_dir), max_tokens=settings.max_new_tokens, n_threads=settings.llm_threads
+            bundled_gguf_path(settings.models_dir), max_tokens=settings.max_new_tokens, n_threads=settings.llm_threads,
+            max_passages=settings.context_passages,
         )
     raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
 

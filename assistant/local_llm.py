@@ -38,8 +38,9 @@ class LlamaCppGenerator:
     name = "local"
 
     def __init__(self, model_path: str | Path, n_ctx: int = 2048, max_tokens: int = 80,
-                 n_threads: int | None = None, seed: int = 0):
+                 n_threads: int | None = None, seed: int = 0, max_passages: int = 3):
         self.model_path = Path(model_path)
+        self.max_passages = max_passages
         self.n_ctx = n_ctx
         self.max_tokens = max_tokens
         self.n_threads = n_threads or max(1, os.cpu_count() or 1)
@@ -62,7 +63,7 @@ class LlamaCppGenerator:
 
     def _fit(self, llm, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> str:
         """The prompt with as many passages as fit the context window (best first)."""
-        passages = list(passages)
+        passages = list(passages)[: self.max_passages]
         while True:
             prompt = build_prompt(question, passages, history)
             if len(passages) <= 1 or len(llm.tokenize(prompt.encode("utf-8"))) + self.max_tokens <= self.n_ctx:

@@ -66,10 +66,6 @@ class ArticleState:
         stored, expected = self.counts.get(content_hash, (0, -1))
         return stored == expected
 
-    @property
-    def exists(self) -> bool:
-        return bool(self.counts)
-
 
 class ChromaStore:
     """Chunks with embeddings in one Chroma collection (cosine distance)."""
