@@ -1,7 +1,7 @@
 """`Library`: the stored article collection as one object (store + embedder).
 
-Ingest, count, list and remove articles. The assistant receives a Library and
-never touches the store or the embedder's settings itself.
+Ingest and count articles. The assistant receives a Library and never touches
+the store or the embedder's settings itself. Listing lives on the store.
 """
 
 from __future__ import annotations
@@ -29,10 +29,3 @@ class Library:
     def count(self) -> int:
         """Number of stored chunks."""
         return self.store.count()
-
-    def list_articles(self) -> list[dict]:
-        return self.store.list_articles()
-
-    def remove(self, article_ids: Iterable[str]) -> None:
-        for article_id in article_ids:
-            self.store.delete_article(article_id)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeEmbedder, QueueGenerator
+from tests.fakes import FakeEmbedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -78,8 +78,3 @@ def make_assistant(tmp_path, fake_embedder):
         return build_assistant(data_dir=tmp_path / "data", generator=generator, embedder=fake_embedder, **overrides)
 
     return _make
-
-
-@pytest.fixture
-def queue_generator():
-    return QueueGenerator
