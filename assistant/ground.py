@@ -7,9 +7,9 @@ states, (b) covers most of the claim's content words, and most of those it
 adds beyond the question, and (c) is about what was asked. Surviving claims
 get an [n] pointing at that sentence, with its exact character offsets in the
 article. Markers a model wrote itself are discarded and recomputed: a model is
-never trusted to cite. If no claim survives, the answer abstains. Paraphrase beyond light stemming is not
-recognised (no embeddings here); that errs toward dropping, never toward
-inventing.
+never trusted to cite. If no claim survives, the answer abstains. Paraphrase
+beyond light stemming is not recognised (no embeddings here); that errs toward
+dropping, never toward inventing.
 """
 
 from __future__ import annotations
