@@ -12,6 +12,7 @@ Importing this package is cheap: models and stores load on first use.
 from index import IngestReport, LoadFailure
 
 from .assistant import Assistant
+from .filters import SearchFilters
 from .factory import build_assistant, ingest_sample_if_empty, make_generator
 from .generate import GENERATORS, Generator
 from .retrieve import Retriever
@@ -29,6 +30,7 @@ __all__ = [
     "LoadFailure",
     "Passage",
     "Retriever",
+    "SearchFilters",
     "Settings",
     "build_assistant",
     "ingest_sample_if_empty",

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import date
 from typing import Iterable, Iterator, Sequence
 
 from index import IngestReport, Library
 
+from .filters import SearchFilters
 from .generate import Generator, generate
 from .ground import ground_answer
 from .retrieve import Retriever
@@ -37,6 +39,14 @@ def _normalise_history(history: Iterable) -> list[Turn]:
         if isinstance(text, str) and role in ("user", "assistant"):
             turns.append((role, text))
     return turns
+
+
+def _as_date(value: date | str | None) -> date:
+    if value is None or value == "":
+        return date.today()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value).strip()[:10])
 
 
 class Assistant:
@@ -64,15 +74,24 @@ class Assistant:
     def is_empty(self) -> bool:
         return self.library.count() == 0
 
-    def retrieve(self, query: str, k: int | None = None) -> list[Passage]:
-        return self.retriever.retrieve(query, k or self.settings.top_k)
+    def retrieve(self, query: str, k: int | None = None, filters: SearchFilters | dict | None = None) -> list[Passage]:
+        """The top passages for `query`, optionally limited by `filters` (SearchFilters or a dict)."""
+        return self.retriever.retrieve(query, k or self.settings.top_k, SearchFilters.of(filters))
 
-    def ask_stream(self, question: str, history: Sequence = ()) -> Iterator[str | Answer]:
-        """Yield draft text pieces as the generator writes them, then the final Answer."""
+    def ask_stream(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
+                   filters: SearchFilters | dict | None = None) -> Iterator[str | Answer]:
+        """Yield draft text pieces as the generator writes them, then the final Answer.
+
+        `as_of` is the date the question is asked on (default: today), for phrases
+        like "this week"; `filters` limits retrieval by source, article id or date.
+        """
         question = question.strip()
         turns = _normalise_history(history)
+        filters = SearchFilters.of(filters)
+        as_of_day = _as_date(as_of)
         t0 = time.perf_counter()
-        passages = self.retrieve(question) if question else []
+        query = question
+        passages = self.retrieve(query, filters=filters) if question else []
         t1 = time.perf_counter()
         pieces: list[str] = []
         if passages:
@@ -102,14 +121,18 @@ class Assistant:
             draft=draft,
             generator=used,
             timings={"retrieve": t1 - t0, "generate": t2 - t1, "verify": t3 - t2, "total": t3 - t0},
+            query=query,
+            as_of=as_of_day.isoformat(),
+            filters=filters.to_dict(),
         )
 
     def _ground(self, question: str, draft: str, passages: Sequence[Passage]):
         return ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance)
 
-    def ask(self, question: str, history: Sequence = ()) -> Answer:
-        """Answer `question` from the stored articles, with verified citations."""
-        for item in self.ask_stream(question, history):
+    def ask(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
+            filters: SearchFilters | dict | None = None) -> Answer:
+        """Answer `question` from the stored articles, with verified citations (see ask_stream)."""
+        for item in self.ask_stream(question, history, as_of=as_of, filters=filters):
             if isinstance(item, Answer):
                 return item
         raise RuntimeError("ask_stream ended without an Answer")  # unreachable

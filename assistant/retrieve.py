@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from index import ChromaStore, Embedder
 
+from .filters import SearchFilters
 from .types import Passage
 
 __all__ = ["Retriever", "VectorRetriever"]
@@ -20,7 +21,27 @@ __all__ = ["Retriever", "VectorRetriever"]
 
 @runtime_checkable
 class Retriever(Protocol):
-    def retrieve(self, query: str, k: int = 5) -> list[Passage]: ...
+    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]: ...
+
+
+def _metadata_filters(filters: SearchFilters | None):
+    """SearchFilters -> llama-index MetadataFilters over the chunk metadata (None when empty)."""
+    if filters is None or filters.empty:
+        return None
+    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+
+    parts = []
+    if filters.sources:
+        parts.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
+    if filters.article_ids:
+        parts.append(MetadataFilter(key="article_id", value=list(filters.article_ids), operator=FilterOperator.IN))
+    if filters.date_from:
+        day = int(filters.date_from.replace("-", ""))
+        parts.append(MetadataFilter(key="published_day", value=day, operator=FilterOperator.GTE))
+    if filters.date_to:
+        day = int(filters.date_to.replace("-", ""))
+        parts.append(MetadataFilter(key="published_day", value=day, operator=FilterOperator.LTE))
+    return MetadataFilters(filters=parts)
 
 
 def _embedding_adapter(embedder: Embedder):
@@ -76,9 +97,9 @@ class VectorRetriever:
         vector_store = ChromaVectorStore(chroma_collection=store.collection)
         self._index = VectorStoreIndex.from_vector_store(vector_store, embed_model=_embedding_adapter(embedder))
 
-    def retrieve(self, query: str, k: int = 5) -> list[Passage]:
+    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]:
         if not query.strip():
             return []
-        nodes = self._index.as_retriever(similarity_top_k=k).retrieve(query)
+        nodes = self._index.as_retriever(similarity_top_k=k, filters=_metadata_filters(filters)).retrieve(query)
         return sorted((_to_passage(n) for n in nodes), key=lambda p: -p.score)
 

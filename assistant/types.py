@@ -79,6 +79,9 @@ class Answer:
     draft: str = ""  # the generator's raw output, before verification
     generator: str = ""
     timings: dict = field(default_factory=dict)  # seconds: retrieve, generate, verify, total
+    query: str = ""  # the standalone query retrieval used (a follow-up rewritten with its history)
+    as_of: str = ""  # ISO date the question was asked "as of" ("today" for relative dates)
+    filters: dict = field(default_factory=dict)  # SearchFilters applied to retrieval, as a dict
 
     def to_dict(self) -> dict:
         return {
@@ -91,4 +94,7 @@ class Answer:
             "draft": self.draft,
             "generator": self.generator,
             "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "query": self.query,
+            "as_of": self.as_of,
+            "filters": dict(self.filters),
         }

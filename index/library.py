@@ -1,7 +1,9 @@
 """`Library`: the stored article collection as one object (store + embedder).
 
-Ingest and count articles. The assistant receives a Library and never touches
-the store or the embedder's settings itself. Listing lives on the store.
+Ingest, remove and count articles. The assistant receives a Library and never
+touches the store or the embedder's settings itself. Listing lives on the store.
+Derived indexes (the keyword index) subscribe with `on_change` and are told
+after every ingest or removal that changed what is stored.
 """
 
 from __future__ import annotations
@@ -22,9 +24,33 @@ class Library:
         self.store = store
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after each ingest or removal that changed the stored chunks."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     def ingest(self, paths: Iterable[str], on_article: Callable[[str, str], None] | None = None) -> IngestReport:
-        return ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article)
+        try:
+            report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article)
+        finally:
+            # Also after a failure part-way: whatever did get stored must be searchable everywhere.
+            self._changed()
+        return report
+
+    def remove(self, article_ids: Iterable[str]) -> list[str]:
+        """Delete these articles' chunks; returns the ids that were stored (and so removed)."""
+        stored = {row["id"] for row in self.store.list_articles()}
+        removed = [a for a in article_ids if a in stored]
+        for article_id in removed:
+            self.store.delete_article(article_id)
+        if removed:
+            self._changed()
+        return removed
 
     def count(self) -> int:
         """Number of stored chunks."""

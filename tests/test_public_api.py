@@ -8,7 +8,7 @@ import index
 def test_exported_names():
     assert sorted(assistant.__all__) == sorted([
         "GENERATORS", "Answer", "Assistant", "Citation", "Claim", "Generator", "IngestReport", "LoadFailure",
-        "Passage", "Retriever", "Settings", "build_assistant", "ingest_sample_if_empty", "make_generator",
+        "Passage", "Retriever", "SearchFilters", "Settings", "build_assistant", "ingest_sample_if_empty", "make_generator",
     ])
     for name in assistant.__all__ + index.__all__:
         assert hasattr(assistant if name in assistant.__all__ else index, name)
