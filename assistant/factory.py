@@ -19,7 +19,18 @@ __all__ = ["build_assistant", "make_generator", "ingest_sample_if_empty"]
 
 
 def make_generator(name: str, settings: Settings) -> Generator:
-    """The generator backend called `name` (see GENERATORS)."""
+    """The generator backend called `name`, one of GENERATORS:
+
+    - "local": Gemma 3 270M on the CPU via llama.cpp (the default)
+    - "extractive": no model, quotes the best-matching sentence
+    - "ollama:<model>": an Ollama server at settings.ollama_url, e.g. "ollama:llama3.2:3b"
+    - "openai:<base_url>#<model>": any OpenAI-compatible server (vLLM, llama.cpp server, LM Studio,
+      OpenAI), e.g. "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct"; a URL with no path
+      gets "/v1"; the key is settings.openai_api_key
+
+    Nothing is contacted here: a chat backend connects on the first question.
+    """
+    name = (name or "").strip()
     if name == "extractive":
         from .extractive import ExtractiveGenerator
 
@@ -32,6 +43,23 @@ def make_generator(name: str, settings: Settings) -> Generator:
             bundled_gguf_path(settings.models_dir), max_tokens=settings.max_new_tokens, n_threads=settings.llm_threads,
             max_passages=settings.context_passages,
         )
+    kind, sep, rest = name.partition(":")
+    if sep and kind in ("ollama", "openai"):
+        from . import chat_llm
+
+        common = dict(max_tokens=settings.max_new_tokens, context_window=settings.llm_context_window,
+                      timeout=settings.request_timeout_s, max_passages=settings.context_passages,
+                      max_history_turns=settings.chat_history_turns, max_prompt_chars=settings.max_prompt_chars)
+        if kind == "ollama":
+            if not rest.strip():
+                raise ValueError(f"generator {name!r} names no model; write ollama:<model>, e.g. ollama:llama3.2:3b")
+            return chat_llm.ollama(rest.strip(), base_url=settings.ollama_url, **common)
+        base_url, _, model = rest.rpartition("#")
+        if not base_url.strip() or not model.strip():
+            raise ValueError(f"generator {name!r} needs openai:<base_url>#<model>, "
+                             "e.g. openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct")
+        return chat_llm.openai_compatible(base_url, model.strip(), api_key=settings.openai_api_key,
+                                          max_retries=settings.llm_max_retries, **common)
     raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
 
 

@@ -14,7 +14,9 @@ from .types import Passage, Turn
 
 __all__ = ["Generator", "generate", "build_prompt", "GENERATORS", "NOT_FOUND"]
 
-GENERATORS = ("local", "extractive")
+# The accepted `generator` names; the last two are forms, e.g. "ollama:llama3.2:3b",
+# "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct" (see factory.make_generator).
+GENERATORS = ("local", "extractive", "ollama:<model>", "openai:<base_url>#<model>")
 NOT_FOUND = "Not in the articles."
 
 

@@ -32,6 +32,15 @@ class Settings:
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
     min_relevance: float = 0.5  # share of the question a cited sentence must be about
     extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification
+    # Chat backends ("ollama:<model>", "openai:<base_url>#<model>"):
+    ollama_url: str = "http://127.0.0.1:11434"  # the Ollama server for "ollama:<model>"
+    # Entry points also accept $OPENAI_API_KEY; None sends "not-needed" (local servers). Kept out of repr().
+    openai_api_key: str | None = dataclasses.field(default=None, repr=False)
+    request_timeout_s: float = 60.0  # per request to a chat backend; a slow CPU server needs a generous one
+    llm_max_retries: int = 1  # client retries on a dropped connection (0: fail at once)
+    llm_context_window: int = 4096  # tokens; Ollama's num_ctx, and llama-index metadata for the others
+    chat_history_turns: int = 4  # earlier messages (user + assistant) a chat model sees
+    max_prompt_chars: int = 12000  # cap on a chat prompt (about 3000 tokens); excerpts are dropped to fit
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))

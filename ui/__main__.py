@@ -6,6 +6,7 @@ Ingests the bundled sample article first when the index is empty.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -18,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--data-dir", help="index directory (default: $CITEWIRE_DATA_DIR or ./data)")
-    parser.add_argument("--generator", help="local (default) or extractive")
+    parser.add_argument("--generator", metavar="NAME",
+                        help="local (default), extractive, ollama:<model> or openai:<base_url>#<model>")
     parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000")
     args = parser.parse_args(argv)
 
@@ -27,8 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     from .app import build_app
 
     started = time.perf_counter()
-    settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url)
-    assistant = build_assistant(settings=settings)
+    settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url,
+                                 openai_api_key=os.environ.get("CITEWIRE_OPENAI_API_KEY") or os.environ.get(
+                                     "OPENAI_API_KEY"))
+    try:
+        assistant = build_assistant(settings=settings)
+    except ValueError as exc:  # e.g. a malformed --generator name
+        parser.error(str(exc))
     report = ingest_sample_if_empty(assistant)
     if report is not None:
         print(f"index was empty: ingested the bundled sample ({report.summary()})", file=sys.stderr)

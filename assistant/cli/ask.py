@@ -6,12 +6,18 @@ If the index is empty, the bundled sample article is ingested first.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
 def configure(parser) -> None:
     parser.add_argument("question")
-    parser.add_argument("--generator", help="local (default) or extractive")
+    parser.add_argument(
+        "--generator", metavar="NAME",
+        help="local (default), extractive, ollama:<model> (Ollama at $CITEWIRE_OLLAMA_URL) or "
+             "openai:<base_url>#<model> (any OpenAI-compatible server; key from $CITEWIRE_OPENAI_API_KEY "
+             "or $OPENAI_API_KEY)",
+    )
     parser.add_argument("--json", action="store_true", help="print answer, abstained, citations, timings as JSON")
 
 
@@ -27,12 +33,19 @@ def _as_json(answer) -> dict:
 
 def run(args) -> int:
     from assistant import Settings, build_assistant, ingest_sample_if_empty
+    from assistant.chat_llm import GeneratorError
 
-    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator)
+    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator,
+                                 openai_api_key=os.environ.get("CITEWIRE_OPENAI_API_KEY") or os.environ.get(
+                                     "OPENAI_API_KEY"))
     assistant = build_assistant(settings=settings)
     if ingest_sample_if_empty(assistant):
         print("index was empty: ingested the bundled sample article", file=sys.stderr)
-    answer = assistant.ask(args.question)
+    try:
+        answer = assistant.ask(args.question)
+    except GeneratorError as exc:  # the chat server is down or refused: say so, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(_as_json(answer), ensure_ascii=False))
         return 0
