@@ -209,9 +209,7 @@ class ChatLLMGenerator:
 
         try:
             yield from _drop_thinking(deltas())
-        except GeneratorExit:
-            raise
-        except Exception as exc:
+        except Exception as exc:  # whatever the client raised: say which server and why, keep the cause
             raise GeneratorError(_explain(exc, self.server, self.url, self.timeout)) from exc
 
 

@@ -11,6 +11,7 @@ import json
 import re
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -32,6 +33,7 @@ class FakeChatServer(ThreadingHTTPServer):
         self.replies = replies  # one list of streamed pieces per request; the last repeats
         self.model = model
         self.requests: list[dict] = []  # {"method", "path", "headers", "body"}
+        self.delay = 0.0  # seconds to wait before answering a POST
 
     @property
     def url(self) -> str:
@@ -72,6 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
         self._record(body)
+        time.sleep(self.server.delay)
         if body.get("model") != self.server.model:
             error = {"error": {"message": f"model {body.get('model')!r} not found", "type": "invalid_request_error"}}
             return self._send(404, "application/json", [json.dumps(error)])
@@ -114,7 +117,7 @@ def fake_server():
 
     def _start(*replies: list[str], model: str = "fake-model") -> FakeChatServer:
         server = FakeChatServer(list(replies) or [["Not in the articles."]], model=model)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         servers.append(server)
         return server
 
@@ -247,6 +250,14 @@ def test_server_refusal_is_a_clear_error(fake_server):
     server = fake_server(["unused"])
     with pytest.raises(GeneratorError, match=r"server at http://127\.0\.0\.1:\d+/v1 failed: .*404.*not found"):
         list(_openai(server, model="missing-model", llm_max_retries=0).stream("q?", _passages()))
+
+
+def test_a_slow_server_times_out_with_a_clear_error(fake_server):
+    server = fake_server(["late"])
+    server.delay = 1.5
+    gen = _openai(server, request_timeout_s=0.3, llm_max_retries=0)
+    with pytest.raises(GeneratorError, match=r"server at http://127\.0\.0\.1:\d+/v1 did not answer within 0\.3s"):
+        list(gen.stream("q?", _passages()))
 
 
 def test_unreachable_openai_server_is_a_clear_error(closed_port):
