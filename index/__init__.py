@@ -14,7 +14,7 @@ from .library import Library
 from .load import article_from_record, load_articles
 from .sentences import split_sentences
 from .store import ChromaStore
-from .types import Article, Chunk, IngestReport, LoadFailure, content_hash
+from .types import Article, Chunk, Duplicate, IngestReport, LoadFailure, content_hash
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
@@ -23,6 +23,7 @@ __all__ = [
     "Chunk",
     "ChromaStore",
     "DEFAULT_CHUNK_TOKENS",
+    "Duplicate",
     "Embedder",
     "IngestReport",
     "Library",

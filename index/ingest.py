@@ -1,24 +1,93 @@
 """The ingest stage: paths in, chunks with vectors in the store, a report out.
 
-Unchanged articles (same id, same content, fully stored) are skipped without
-embedding. Chunks are embedded in batches across articles. A changed article is
-written under its new content hash first and its old version deleted after, so
-a crash at any point leaves either version searchable and a rerun completes it.
-It does not decide where the store lives or which embedder to use.
+Articles are looked up in the store a window at a time (one query per few
+hundred ids), so a re-run over an unchanged archive costs a few queries, not one
+per article, and embeds nothing. New and changed articles are checked for near
+duplicates (SimHash, see dedup.py) against the store and earlier articles of the
+same run; the later copy is skipped unless `keep_duplicates`. Chunks are
+embedded in batches across articles while a writer thread stores the previous
+batch. A changed article's chunks are overwritten in one upsert and its surplus
+old chunks deleted right after; every chunk carries its version's content hash
+and chunk count, so whatever a crash (even kill -9) leaves half-written is seen
+as incomplete and redone by the next run. It does not decide where the store
+lives or which embedder to use.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .chunk import DEFAULT_CHUNK_TOKENS, chunk_article, embedding_text
+from .dedup import NearDuplicates, simhash
 from .embed import Embedder
 from .load import load_articles
 from .store import ChromaStore
-from .types import Article, Chunk, IngestReport, LoadFailure
+from .types import Article, Chunk, Duplicate, IngestReport, LoadFailure
 
-__all__ = ["ingest"]
+__all__ = ["ingest", "ProgressCallback"]
+
+# on_article(article_id_or_path, outcome, chunks_written)
+ProgressCallback = Callable[[str, str, int], None]
+
+
+def _windows(items: Iterable[Article | LoadFailure], size: int) -> Iterator[list[Article | LoadFailure]]:
+    window: list[Article | LoadFailure] = []
+    for item in items:
+        window.append(item)
+        if len(window) >= size:
+            yield window
+            window = []
+    if window:
+        yield window
+
+
+class _Writer:
+    """Stores embedded batches on a background thread, in order, one batch queued at most."""
+
+    def __init__(self, store: ChromaStore, report: IngestReport, notify: ProgressCallback):
+        self.store, self.report, self.notify = store, report, notify
+        self.error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._thread = threading.Thread(target=self._run, name="citewire-ingest-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if self.error is None:
+                try:
+                    self._write(*job)
+                except BaseException as exc:  # handed to the main thread, which re-raises it
+                    self.error = exc
+
+    def _write(self, batch: list[tuple[Article, list[Chunk], bool, str]], vectors: list[list[float]]) -> None:
+        chunks = [c for _, article_chunks, _, _ in batch for c in article_chunks]
+        extra = {article.id: {"simhash": fingerprint, **article.extra} for article, _, _, fingerprint in batch}
+        self.store.add(chunks, vectors, extra=extra)
+        for article, article_chunks, existed, _ in batch:
+            if existed:
+                # Surplus chunks of the old version (it was longer): the only step after the upsert.
+                self.store.delete_article(article.id, keep_hash=article.content_hash)
+            (self.report.updated if existed else self.report.added).append(article.id)
+            self.report.chunks_written += len(article_chunks)
+            self.notify(article.id, "updated" if existed else "added", len(article_chunks))
+
+    def put(self, batch, vectors) -> None:
+        self.raise_error()
+        self._queue.put((batch, vectors))
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
 
 
 def ingest(
@@ -26,53 +95,85 @@ def ingest(
     embedder: Embedder,
     store: ChromaStore,
     max_tokens: int = DEFAULT_CHUNK_TOKENS,
-    batch_chunks: int = 128,
-    on_article: Callable[[str, str], None] | None = None,
+    batch_chunks: int = 256,
+    on_article: ProgressCallback | None = None,
+    keep_duplicates: bool = False,
+    lookup_window: int = 256,
 ) -> IngestReport:
     """Load, chunk, embed and store every article under `paths`.
 
-    `on_article(article_id, outcome)` is called once per article or failure
-    (outcome: added / updated / unchanged / failed), e.g. to drive a progress bar.
+    `on_article(article_id, outcome, chunks_written)` is called once per article
+    or failure (outcome: added / updated / unchanged / duplicate / failed), e.g.
+    to drive a progress bar; added/updated come from the writer thread.
     """
     started = time.perf_counter()
     report = IngestReport()
-    pending: list[tuple[Article, list[Chunk], bool]] = []
-    seen: set[str] = set()
-    notify = on_article or (lambda _id, _outcome: None)
+    notify = on_article or (lambda _id, _outcome, _chunks: None)
+    writer = _Writer(store, report, notify)
+    seen: dict[str, Article] = {}
+    near: NearDuplicates | None = None
+    pending: list[tuple[Article, list[Chunk], bool, str]] = []
 
     def flush() -> None:
-        chunks = [c for _, article_chunks, _ in pending for c in article_chunks]
+        chunks = [c for _, article_chunks, _, _ in pending for c in article_chunks]
         vectors = embedder.embed_batch([embedding_text(c.title, c.text) for c in chunks])
-        store.add(chunks, vectors)
-        for article, _, existed in pending:
-            store.delete_article(article.id, keep_hash=article.content_hash)
-            (report.updated if existed else report.added).append(article.id)
-            notify(article.id, "updated" if existed else "added")
-        report.chunks_written += len(chunks)
+        writer.put(list(pending), vectors)
         pending.clear()
 
-    for item in load_articles(paths):
-        if isinstance(item, LoadFailure):
-            report.failed.append(item)
-            notify(item.path, "failed")
-            continue
-        article = item
-        if article.id in seen:
-            report.unchanged.append(article.id)
-            notify(article.id, "unchanged")
-            continue
-        seen.add(article.id)
-        state = store.article_state(article.id)
-        if state.is_complete(article.content_hash) and len(state.counts) == 1:
-            report.unchanged.append(article.id)
-            notify(article.id, "unchanged")
-            continue
-        chunks = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens)
-        existed = any(h != article.content_hash for h in state.counts)
-        pending.append((article, chunks, existed))
-        if sum(len(c) for _, c, _ in pending) >= batch_chunks:
+    def fail(failure: LoadFailure) -> None:
+        report.failed.append(failure)
+        notify(failure.path, "failed", 0)
+
+    try:
+        for window in _windows(load_articles(paths), lookup_window):
+            states = store.article_states([a.id for a in window if isinstance(a, Article)])
+            for item in window:
+                if isinstance(item, LoadFailure):
+                    fail(item)
+                    continue
+                article = item
+                earlier = seen.get(article.id)
+                if earlier is not None:
+                    if earlier.content_hash == article.content_hash:
+                        report.unchanged.append(article.id)
+                        notify(article.id, "unchanged", 0)
+                    else:
+                        fail(LoadFailure(article.origin or article.id,
+                                         f"article id {article.id!r} already used by {earlier.origin} in this run"))
+                    continue
+                seen[article.id] = article
+                state = states[article.id]
+                if state.is_complete(article.content_hash):
+                    if len(state.counts) > 1:
+                        # A run stopped between writing this version and deleting the old one's surplus.
+                        store.delete_article(article.id, keep_hash=article.content_hash)
+                        report.updated.append(article.id)
+                        notify(article.id, "updated", 0)
+                    else:
+                        report.unchanged.append(article.id)
+                        notify(article.id, "unchanged", 0)
+                    continue
+                fingerprint = simhash(article.text)
+                if near is None:
+                    near = NearDuplicates(store.article_text)
+                    for stored_id, stored_fingerprint in store.fingerprints():
+                        near.add(stored_id, stored_fingerprint)
+                match = near.find(article.id, article.text, fingerprint)
+                if match is not None and not keep_duplicates:
+                    report.duplicates.append(Duplicate(article.id, match[0], article.origin, match[1]))
+                    notify(article.id, "duplicate", 0)
+                    continue
+                near.add(article.id, fingerprint, text=article.text)
+                chunks = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens)
+                existed = any(h != article.content_hash for h in state.counts)
+                pending.append((article, chunks, existed, fingerprint))
+                if sum(len(c) for _, c, _, _ in pending) >= batch_chunks:
+                    flush()
+        if pending:
             flush()
-    if pending:
-        flush()
+    finally:
+        # Even when interrupted: let the writer store what was already embedded.
+        writer.close()
+    writer.raise_error()
     report.seconds = time.perf_counter() - started
     return report

@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 from .chunk import DEFAULT_CHUNK_TOKENS
 from .embed import Embedder
-from .ingest import ingest
+from .ingest import ProgressCallback, ingest
 from .store import ChromaStore
 from .types import IngestReport
 
@@ -34,9 +34,19 @@ class Library:
         for listener in self._listeners:
             listener()
 
-    def ingest(self, paths: Iterable[str], on_article: Callable[[str, str], None] | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: Iterable[str],
+        on_article: ProgressCallback | None = None,
+        keep_duplicates: bool = False,
+    ) -> IngestReport:
+        """Ingest files, folders and URLs; see `index.ingest` for what is skipped and why.
+
+        `on_article(article_id, outcome, chunks_written)` reports progress;
+        `keep_duplicates` stores near-duplicate articles instead of skipping them."""
         try:
-            report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article)
+            report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article,
+                            keep_duplicates=keep_duplicates)
         finally:
             # Also after a failure part-way: whatever did get stored must be searchable everywhere.
             self._changed()
@@ -44,8 +54,9 @@ class Library:
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:
         """Delete these articles' chunks; returns the ids that were stored (and so removed)."""
-        stored = {row["id"] for row in self.store.list_articles()}
-        removed = [a for a in article_ids if a in stored]
+        wanted = list(dict.fromkeys(article_ids))
+        states = self.store.article_states(wanted)
+        removed = [a for a in wanted if states[a].counts]
         for article_id in removed:
             self.store.delete_article(article_id)
         if removed:

@@ -1,8 +1,13 @@
-"""Read article files into `Article`s: plain text, Markdown, JSON and JSONL.
+"""Read articles into `Article`s: text, Markdown, JSON/JSONL, HTML, RSS/Atom, URLs.
 
-Directories are walked recursively. Every input that cannot be used becomes a
-`LoadFailure` naming the file (and line) and the reason, and loading goes on.
-It does not fetch URLs or parse HTML/feeds (see the ingestion issue for those).
+Directories are walked recursively; http(s) URLs are fetched. Every input that
+cannot be used becomes a `LoadFailure` naming the file (and line or entry) and
+the reason, and loading goes on. Article ids: a .txt/.md file's stem (the name
+the user gave it, so an edited file replaces its article); a JSON record's
+`id`, else its `url`, else its content hash; an HTML page's canonical URL, else
+the file stem (or the fetched URL); a feed entry's id/guid, else its link, else
+its content hash. Format-specific parsing lives in html.py and feeds.py, text
+decoding in decode.py, fetching in fetch.py; this module only dispatches.
 """
 
 from __future__ import annotations
@@ -10,46 +15,82 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
+from urllib.parse import urlparse
 
 from .clean import clean_text, headline_from
+from .decode import decode_text, looks_binary
+from .fetch import fetch_url, is_url
 from .types import Article, LoadFailure, content_hash
 
-__all__ = ["load_articles", "article_from_record", "TEXT_SUFFIXES", "RECORD_SUFFIXES"]
+__all__ = [
+    "load_articles", "article_from_record", "TEXT_SUFFIXES", "RECORD_SUFFIXES", "HTML_SUFFIXES", "FEED_SUFFIXES",
+    "MAX_FILE_BYTES",
+]
 
 TEXT_SUFFIXES = {".txt", ".md"}
 RECORD_SUFFIXES = {".jsonl", ".json"}
+HTML_SUFFIXES = {".html", ".htm"}
+FEED_SUFFIXES = {".rss", ".atom", ".xml"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
 
 _KNOWN_FIELDS = {"id", "title", "text", "url", "source", "published_at"}
 # "kyodo-2022-02-21-biden-putin-summit.txt": source, date, slug
 _FILENAME_META = re.compile(r"^(?P<source>[a-z]+)-(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
+# "Source: Reuters", "Published: Feb. 21, 2022" lines at the top of a plain-text article.
+_HEADER_LINE = re.compile(r"^(source|published|date|updated|by|byline)\s*:\s*(\S.*)$", re.I)
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
 
 
 def _iso_date(value: object) -> str:
-    m = _ISO_DATE.match(str(value or "").strip())
-    return m.group(1) if m else ""
+    text = str(value or "").strip()
+    m = _ISO_DATE.match(text)
+    if m:
+        return m.group(1)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text.replace("Sept.", "Sep."), fmt).date().isoformat()
+        except ValueError:
+            continue
+    return ""
 
 
-def _read_text(path: Path) -> str:
+def _read_bytes(path: Path) -> bytes:
     size = path.stat().st_size
     if size == 0:
         raise ValueError("empty file")
     if size > MAX_FILE_BYTES:
-        raise ValueError(f"file too large ({size // (1024 * 1024)} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB)")
+        raise ValueError(f"file too large ({size / (1024 * 1024):.0f} MB > {MAX_FILE_BYTES // (1024 * 1024)} MB)")
     data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise ValueError("binary file (contains NUL bytes), not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Older wire exports are often Windows-1252; never crash on them.
-        return data.decode("cp1252", errors="replace")
+    if not data.strip():
+        raise ValueError("empty file (only whitespace)")
+    return data
 
 
-def _article_from_text(path: Path, raw: str) -> Article:
+def _header_metadata(text: str) -> tuple[str, dict[str, str]]:
+    """Strip "Key: value" lines (source, date, byline) from the top of `text`."""
+    found: dict[str, str] = {}
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines) and i < 8:
+        m = _HEADER_LINE.match(lines[i].strip())
+        if not m:
+            if lines[i].strip() or not found:
+                break
+            i += 1
+            continue
+        key = m.group(1).lower()
+        key = {"published": "date", "updated": "date", "by": "byline"}.get(key, key)
+        found.setdefault(key, m.group(2).strip())
+        i += 1
+    return "\n".join(lines[i:]).strip() if found else text, found
+
+
+def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Article:
     cleaned = clean_text(raw)
     if not cleaned.text:
         raise ValueError("no article text after cleaning")
@@ -59,15 +100,20 @@ def _article_from_text(path: Path, raw: str) -> Article:
     # A short first paragraph without a closing period is a headline.
     if rest.strip() and "\n" not in first and len(first) <= 120 and not first.endswith((".", "\"", "\u201d")):
         title, text = first, rest.strip()
-    meta = _FILENAME_META.match(path.stem)
-    source = cleaned.source or (meta.group("source").capitalize() if meta else "")
+    text, header = _header_metadata(text)
+    if not text:
+        raise ValueError("no article text after cleaning")
+    meta = _FILENAME_META.match(stem)
+    source = header.get("source") or cleaned.source or (meta.group("source").capitalize() if meta else "")
     return Article(
-        id=path.stem,
+        id=url or stem,
         title=title or headline_from(text),
         text=text,
+        url=url,
         source=source,
-        published_at=meta.group("date") if meta else "",
-        origin=str(path),
+        published_at=_iso_date(header.get("date")) or (meta.group("date") if meta else ""),
+        origin=origin,
+        extra={"byline": header["byline"]} if header.get("byline") else {},
     )
 
 
@@ -93,24 +139,24 @@ def article_from_record(record: dict, origin: str) -> Article:
     )
 
 
-def _load_records(path: Path, raw: str) -> Iterator[Article | LoadFailure]:
-    if path.suffix == ".json":
+def _load_records(origin: str, raw: str, whole_json: bool) -> Iterator[Article | LoadFailure]:
+    if whole_json:
         try:
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield LoadFailure(str(path), f"invalid JSON ({exc.msg} at line {exc.lineno})")
+            yield LoadFailure(origin, f"invalid JSON ({exc.msg} at line {exc.lineno})")
             return
         records = data if isinstance(data, list) else [data]
         for i, record in enumerate(records):
             try:
-                yield article_from_record(record, f"{path}[{i}]")
+                yield article_from_record(record, f"{origin}[{i}]")
             except ValueError as exc:
-                yield LoadFailure(f"{path}[{i}]", str(exc))
+                yield LoadFailure(f"{origin}[{i}]", str(exc))
         return
     for lineno, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path}:{lineno}"
+        where = f"{origin}:{lineno}"
         try:
             yield article_from_record(json.loads(line), where)
         except json.JSONDecodeError as exc:
@@ -119,39 +165,104 @@ def _load_records(path: Path, raw: str) -> Iterator[Article | LoadFailure]:
             yield LoadFailure(where, str(exc))
 
 
+def _parse(kind: str, data: bytes, origin: str, stem: str, url: str = "") -> Iterator[Article | LoadFailure]:
+    """Articles from the bytes of one file or response of format `kind`."""
+    if kind == "feed":
+        from .feeds import articles_from_feed
+
+        if looks_binary(data):
+            raise ValueError("binary file (contains NUL bytes), not a feed")
+        yield from articles_from_feed(data, origin)
+        return
+    raw = decode_text(data)
+    if kind == "html":
+        from .html import article_from_html
+
+        yield article_from_html(raw, origin, fallback_id=url or stem, url=url)
+    elif kind in ("json", "jsonl"):
+        yield from _load_records(origin, raw, whole_json=kind == "json")
+    else:
+        yield _article_from_text(stem, origin, raw, url=url)
+
+
+def _kind_of_suffix(suffix: str) -> str | None:
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    if suffix in HTML_SUFFIXES:
+        return "html"
+    if suffix in FEED_SUFFIXES:
+        return "feed"
+    if suffix in RECORD_SUFFIXES:
+        return suffix[1:]
+    return None
+
+
+def _kind_of_response(content_type: str, url: str, data: bytes) -> str:
+    from .feeds import looks_like_feed
+
+    if "html" in content_type:
+        return "html"
+    if "rss" in content_type or "atom" in content_type or ("xml" in content_type and looks_like_feed(data)):
+        return "feed"
+    by_suffix = _kind_of_suffix(Path(urlparse(url).path).suffix.lower())
+    if by_suffix:
+        return by_suffix
+    if "json" in content_type:
+        return "json"
+    if looks_like_feed(data):
+        return "feed"
+    return "html" if data.lstrip()[:1] == b"<" else "text"
+
+
+def _load_url(url: str) -> Iterator[Article | LoadFailure]:
+    try:
+        fetched = fetch_url(url)
+        kind = _kind_of_response(fetched.content_type, fetched.url, fetched.data)
+        stem = Path(urlparse(fetched.url).path).stem or urlparse(fetched.url).hostname or "page"
+        for item in _parse(kind, fetched.data, url, stem, url=fetched.url):
+            yield item
+    except ValueError as exc:
+        yield LoadFailure(url, str(exc))
+
+
 def _walk(path: Path) -> Iterator[Path]:
     if path.is_dir():
         for root, dirs, files in os.walk(path):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if not name.startswith(".") and Path(name).suffix.lower() in TEXT_SUFFIXES | RECORD_SUFFIXES:
+                if not name.startswith(".") and Path(name).suffix.lower() in SUPPORTED_SUFFIXES:
                     yield Path(root) / name
     else:
         yield path
 
 
+def _load_file(path: Path) -> Iterator[Article | LoadFailure]:
+    kind = _kind_of_suffix(path.suffix.lower())
+    if kind is None:
+        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+        yield LoadFailure(str(path), f"unsupported file type '{path.suffix.lower() or '(none)'}' (use {supported})")
+        return
+    try:
+        data = _read_bytes(path)
+        # A generator: parse errors raised while iterating are caught below too.
+        for item in _parse(kind, data, str(path), path.stem):
+            yield item
+    except OSError as exc:
+        yield LoadFailure(str(path), f"cannot read ({exc.strerror or exc})")
+    except ValueError as exc:
+        yield LoadFailure(str(path), str(exc))
+
+
 def load_articles(paths: Iterable[str | os.PathLike]) -> Iterator[Article | LoadFailure]:
     """Yield an Article for every usable article in `paths`, a LoadFailure for the rest."""
     for given in paths:
+        if isinstance(given, str) and is_url(given):
+            yield from _load_url(given)
+            continue
         top = Path(given)
         if not top.exists():
-            yield LoadFailure(str(top), "no such file or directory")
+            reason = "broken link (its target is missing)" if top.is_symlink() else "no such file or directory"
+            yield LoadFailure(str(top), reason)
             continue
         for path in _walk(top):
-            suffix = path.suffix.lower()
-            if suffix not in TEXT_SUFFIXES | RECORD_SUFFIXES:
-                yield LoadFailure(str(path), f"unsupported file type '{suffix or '(none)'}' (use .txt, .md, .json, .jsonl)")
-                continue
-            try:
-                raw = _read_text(path)
-            except (OSError, ValueError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                yield LoadFailure(str(path), reason)
-                continue
-            if suffix in RECORD_SUFFIXES:
-                yield from _load_records(path, raw)
-            else:
-                try:
-                    yield _article_from_text(path, raw)
-                except ValueError as exc:
-                    yield LoadFailure(str(path), str(exc))
+            yield from _load_file(path)

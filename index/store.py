@@ -2,27 +2,53 @@
 
 Embedded (a PersistentClient under a data directory) by default, or a Chroma
 server through the HTTP client when given a URL. chromadb is imported here and
-nowhere else. Chunk ids carry the article's content hash, so a new version of an
-article is written beside the old one and the old one removed afterwards: an
-interrupted write never loses what was stored before. It does not embed.
+nowhere else. A chunk is stored under `{article_id}::{chunk_index}`, so a new
+version of an article overwrites its old chunks in one upsert (readers see the
+old or the new text, never neither); only chunks past the new version's end are
+deleted after, by content hash. Each chunk's metadata carries the content hash
+and chunk count of its version, so an interrupted write is recognised as
+incomplete and redone by the next ingest. It does not embed.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlparse
 
 from .types import Chunk
 
-__all__ = ["ChromaStore", "ArticleState", "chunk_metadata", "chunk_from_record"]
+__all__ = ["ChromaStore", "ArticleState", "chunk_metadata", "chunk_from_record", "storage_id"]
 
 COLLECTION = "citewire"
+EXTRA_PREFIX = "extra_"
+_INT64 = 2**63
 
 
-def chunk_metadata(chunk: Chunk) -> dict:
-    """Flat metadata stored with a chunk (Chroma allows str/int/float/bool only)."""
-    return {
+def storage_id(chunk: Chunk) -> str:
+    """The id a chunk is stored under: stable across versions of its article."""
+    return f"{chunk.article_id}::{chunk.index}"
+
+
+def _metadata_value(value: object) -> str | int | float | bool | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if -_INT64 <= value < _INT64 else str(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def chunk_metadata(chunk: Chunk, extra: Mapping[str, object] | None = None) -> dict:
+    """Flat metadata stored with a chunk (Chroma allows str/int/float/bool only).
+
+    `extra` (article-level fields such as the SimHash or a record's own fields)
+    is stored under "extra_<key>"; lists and objects become JSON strings."""
+    meta = {
         "article_id": chunk.article_id,
         "title": chunk.title,
         "url": chunk.url,
@@ -36,6 +62,11 @@ def chunk_metadata(chunk: Chunk) -> dict:
         "content_hash": chunk.content_hash,
         "n_chunks": chunk.n_chunks,
     }
+    for key, value in (extra or {}).items():
+        stored = _metadata_value(value)
+        if stored is not None:
+            meta[key if key == "simhash" else EXTRA_PREFIX + str(key)] = stored
+    return meta
 
 
 def chunk_from_record(chunk_id: str, text: str, meta: dict) -> Chunk:
@@ -99,25 +130,55 @@ class ChromaStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def add(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]], batch: int = 1000) -> None:
-        """Upsert chunks with their vectors (same id again overwrites, never duplicates)."""
+    def _max_batch(self) -> int:
+        try:
+            return max(1, int(self.client.get_max_batch_size()))
+        except Exception:  # older servers do not say; Chroma's documented floor
+            return 1000
+
+    def add(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: Sequence[Sequence[float]],
+        extra: Mapping[str, Mapping[str, object]] | None = None,
+    ) -> None:
+        """Upsert chunks with their vectors (same id again overwrites, never duplicates).
+
+        `extra[article_id]` is stored with every chunk of that article. One upsert
+        call per Chroma batch limit, so an article is normally written in one step."""
+        extra = extra or {}
+        batch = self._max_batch()
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
             self.collection.upsert(
-                ids=[c.id for c in part],
+                ids=[storage_id(c) for c in part],
                 documents=[c.text for c in part],
                 embeddings=[list(map(float, e)) for e in embeddings[i:i + batch]],
-                metadatas=[chunk_metadata(c) for c in part],
+                metadatas=[chunk_metadata(c, extra.get(c.article_id)) for c in part],
             )
 
     def article_state(self, article_id: str) -> ArticleState:
-        got = self.collection.get(where={"article_id": article_id}, include=["metadatas"])
-        counts: dict[str, tuple[int, int]] = {}
-        for meta in got["metadatas"] or []:
-            h = str(meta.get("content_hash", ""))
-            stored, _ = counts.get(h, (0, 0))
-            counts[h] = (stored + 1, int(meta.get("n_chunks", 0)))
-        return ArticleState(counts)
+        return self.article_states([article_id])[article_id]
+
+    def article_states(self, article_ids: Iterable[str], batch: int = 500) -> dict[str, ArticleState]:
+        """What is stored for each of `article_ids`, with one query per `batch` ids."""
+        ids = list(dict.fromkeys(article_ids))
+        counts: dict[str, dict[str, tuple[int, int]]] = {a: {} for a in ids}
+        for i in range(0, len(ids), batch):
+            part = ids[i:i + batch]
+            where = {"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
+            got = self.collection.get(where=where, include=["metadatas"])
+            for meta in got["metadatas"] or []:
+                per_article = counts.setdefault(str(meta.get("article_id", "")), {})
+                h = str(meta.get("content_hash", ""))
+                stored, _ = per_article.get(h, (0, 0))
+                per_article[h] = (stored + 1, int(meta.get("n_chunks", 0)))
+        return {a: ArticleState(c) for a, c in counts.items()}
+
+    def fingerprints(self) -> list[tuple[str, str]]:
+        """(article_id, simhash) of every stored article that has one (read from its first chunk)."""
+        got = self.collection.get(where={"chunk_index": 0}, include=["metadatas"])
+        return [(str(m.get("article_id", "")), str(m["simhash"])) for m in got["metadatas"] or [] if m.get("simhash")]
 
     def delete_article(self, article_id: str, keep_hash: str | None = None) -> None:
         """Remove an article's chunks, or only those not of version `keep_hash`."""
@@ -131,15 +192,33 @@ class ChromaStore:
         chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
-    def list_articles(self) -> list[dict]:
-        """One row per stored article: id, title, published_at, source, chunks."""
-        got = self.collection.get(include=["metadatas"])
+    def article_text(self, article_id: str) -> str | None:
+        """An article's clean text rebuilt from its chunks (exact slices at known offsets), or None."""
+        chunks = self.chunks_of(article_id)
+        if not chunks:
+            return None
+        version = chunks[0].content_hash
+        text = ""
+        for chunk in (c for c in chunks if c.content_hash == version):
+            text = text[:chunk.start] + " " * max(0, chunk.start - len(text)) + chunk.text
+        return text
+
+    def list_articles(self, page: int = 5000) -> list[dict]:
+        """One row per stored article: id, title, published_at, source, url, chunks."""
         rows: dict[str, dict] = {}
-        for meta in got["metadatas"] or []:
-            row = rows.setdefault(
-                meta["article_id"],
-                {"id": meta["article_id"], "title": meta.get("title", ""), "published_at": meta.get("published_at", ""),
-                 "source": meta.get("source", ""), "chunks": 0},
-            )
-            row["chunks"] += 1
+        offset = 0
+        while True:
+            got = self.collection.get(include=["metadatas"], limit=page, offset=offset)
+            metadatas = got["metadatas"] or []
+            for meta in metadatas:
+                row = rows.setdefault(
+                    meta["article_id"],
+                    {"id": meta["article_id"], "title": meta.get("title", ""),
+                     "published_at": meta.get("published_at", ""), "source": meta.get("source", ""),
+                     "url": meta.get("url", ""), "chunks": 0},
+                )
+                row["chunks"] += 1
+            if len(metadatas) < page:
+                break
+            offset += page
         return sorted(rows.values(), key=lambda r: (r["published_at"], r["id"]))

@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Mapping
 
-__all__ = ["Article", "Chunk", "LoadFailure", "IngestReport", "content_hash"]
+__all__ = ["Article", "Chunk", "Duplicate", "LoadFailure", "IngestReport", "content_hash"]
 
 
 def content_hash(text: str) -> str:
@@ -65,6 +65,20 @@ class LoadFailure:
         return f"{self.path}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Duplicate:
+    """An article skipped because it nearly duplicates one already kept."""
+
+    article_id: str
+    of: str  # the kept article's id
+    origin: str = ""
+    resemblance: float = 1.0  # share of word 3-shingles the two texts have in common
+
+    def __str__(self) -> str:
+        where = f" ({self.origin})" if self.origin else ""
+        return f"{self.article_id}{where}: near-duplicate of {self.of}"
+
+
 @dataclass
 class IngestReport:
     """What one ingest run did. Mutable while the run fills it in."""
@@ -73,6 +87,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[LoadFailure] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
 
@@ -83,7 +98,7 @@ class IngestReport:
     def summary(self) -> str:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, "
-            f"unchanged {len(self.unchanged)}, failed {len(self.failed)} "
+            f"unchanged {len(self.unchanged)}, duplicates {len(self.duplicates)}, failed {len(self.failed)} "
             f"({self.chunks_written} chunks written in {self.seconds:.1f}s)"
         )
 
@@ -92,6 +107,8 @@ class IngestReport:
             "added": list(self.added),
             "updated": list(self.updated),
             "unchanged": list(self.unchanged),
+            "duplicates": [{"id": d.article_id, "of": d.of, "origin": d.origin, "resemblance": d.resemblance}
+                           for d in self.duplicates],
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),

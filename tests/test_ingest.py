@@ -91,3 +91,50 @@ def test_a_crash_mid_ingest_leaves_an_index_that_a_rerun_completes(tmp_path):
     report = ingest([str(corpus)], FakeEmbedder(), store, batch_chunks=4)
     assert len(report.unchanged) + len(report.added) == 12
     assert snapshot(store) == snapshot(clean)
+
+
+def test_unchanged_reingest_queries_the_store_a_window_at_a_time(tmp_path, store, monkeypatch):
+    corpus = write_corpus(tmp_path / "c.jsonl", [record(i) for i in range(30)])
+    ingest([str(corpus)], FakeEmbedder(), store)
+    calls = []
+    real_get = store.collection.get
+    monkeypatch.setattr(store.collection, "get", lambda *a, **kw: calls.append(kw) or real_get(*a, **kw))
+    emb = FakeEmbedder()
+    report = ingest([str(corpus)], emb, store, lookup_window=16)
+    assert len(report.unchanged) == 30 and emb.calls == 0
+    assert len(calls) == 2  # 30 ids in windows of 16, no per-article lookups
+
+
+def test_every_chunk_carries_article_metadata_and_span(tmp_path, store):
+    rec = dict(record(3), url="http://x/3", section="World")
+    corpus = write_corpus(tmp_path / "c.jsonl", [rec])
+    ingest([str(corpus)], FakeEmbedder(), store, max_tokens=40)
+    got = store.collection.get(include=["metadatas", "documents"])
+    assert len(got["ids"]) > 1
+    for chunk_id, meta, doc in zip(got["ids"], got["metadatas"], got["documents"]):
+        assert chunk_id == f"a3::{meta['chunk_index']}"
+        assert meta["article_id"] == "a3" and meta["title"] == "Story 3" and meta["source"] == "Wire"
+        assert meta["published_at"] == "2022-02-23" and meta["published_day"] == 20220223
+        assert meta["url"] == "http://x/3" and meta["extra_section"] == "World" and len(meta["simhash"]) == 16
+        assert rec["text"].strip()[meta["start"]:meta["end"]] == doc
+        assert meta["n_chunks"] == len(got["ids"])
+
+
+def test_update_overwrites_chunks_in_place_and_drops_the_surplus(tmp_path, store):
+    corpus = write_corpus(tmp_path / "c.jsonl", [record(1)])
+    ingest([str(corpus)], FakeEmbedder(), store, max_tokens=40)
+    old_ids = snapshot(store)
+    assert len(old_ids) > 2
+    write_corpus(corpus, [record(1, "Short new text. Only two sentences.")])
+    report = ingest([str(corpus)], FakeEmbedder(), store, max_tokens=40)
+    assert report.updated == ["a1"] and snapshot(store) == ["a1::0"]
+    assert store.article_text("a1") == "Short new text. Only two sentences."
+
+
+def test_progress_callback_reports_every_article_with_chunk_counts(tmp_path, store):
+    corpus = write_corpus(tmp_path / "c.jsonl", [record(1), record(2)])
+    corpus.write_text(corpus.read_text() + "{bad\n")
+    events = []
+    ingest([str(corpus)], FakeEmbedder(), store, on_article=lambda *e: events.append(e))
+    assert sorted(e[1] for e in events) == ["added", "added", "failed"]
+    assert sum(e[2] for e in events) == store.count()

@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant {ingest,ask,list}`.
+"""Command line: `python -m assistant {ingest,ask,list,remove}`.
 
 Each subcommand lives in its own module with `configure(parser)` and
 `run(args) -> exit code`; its docstring is its --help text. This is an entry
@@ -11,11 +11,11 @@ import argparse
 import os
 import sys
 
-from . import ask, ingest, list_articles
+from . import ask, ingest, list_articles, remove
 
 __all__ = ["main", "offline_environment"]
 
-COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles}
+COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove}
 
 
 def offline_environment() -> None:

@@ -1,10 +1,13 @@
-"""List the stored articles: id, date, chunks, title."""
+"""List the stored articles: id, date, chunks, title (--json for one object per article)."""
 
 from __future__ import annotations
 
+import json
+
 
 def configure(parser) -> None:
-    pass
+    parser.add_argument("--json", action="store_true", help="print a JSON list of id, title, published_at, "
+                        "source, url, chunks")
 
 
 def run(args) -> int:
@@ -14,6 +17,9 @@ def run(args) -> int:
 
     settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url)
     rows = ChromaStore(settings.data_dir, url=settings.chroma_url).list_articles()
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
     for row in rows:
         print(f"{row['id']}\t{row['published_at'] or '-'}\t{row['chunks']}\t{row['title']}")
     print(f"{len(rows)} articles")
