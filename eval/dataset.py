@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
-__all__ = ["Question", "Dataset", "load_dataset", "UNANSWERABLE_TYPES"]
+__all__ = ["Question", "Dataset", "load_dataset", "select_questions", "UNANSWERABLE_TYPES"]
 
 # Types that mark a question no article answers ("null" is RealTime QA's name for it).
 UNANSWERABLE_TYPES = ("unanswerable", "null")
-_FIELDS = ("id", "question", "answers", "evidence_ids", "evidence", "type")
+_FIELDS = ("id", "question", "answers", "evidence_ids", "evidence", "type", "question_date", "turns")
+_ROLES = ("user", "assistant")
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,9 @@ class Question:
     evidence_ids: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     type: str = "single-hop"
+    question_date: str | None = None  # ISO date the question is asked on ("this week" is relative to it)
+    turns: tuple[tuple[str, str], ...] = ()  # earlier (role, text) messages of a multi-turn conversation
+    file: str = ""  # the questions*.jsonl file it came from
     extra: dict = field(default_factory=dict)  # any other fields of the record, kept as given
 
     @property
@@ -52,7 +57,39 @@ def _strings(value, where: str, name: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _question(record: dict, where: str) -> Question:
+def _date(value, where: str) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10]).isoformat()
+    except ValueError:
+        raise ValueError(f"{where}: 'question_date' must be an ISO date (YYYY-MM-DD)") from None
+
+
+def _turns(value, where: str) -> tuple[tuple[str, str], ...]:
+    """Earlier messages: a string is a user question; {"role", "content"} or [role, text] as given."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ValueError(f"{where}: 'turns' must be a list")
+    out = []
+    for item in value:
+        if isinstance(item, str):
+            role, text = "user", item
+        elif isinstance(item, dict):
+            role, text = item.get("role"), item.get("content")
+        elif isinstance(item, list) and len(item) == 2:
+            role, text = item
+        else:
+            role, text = None, None
+        if role not in _ROLES or not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{where}: each turn is a string, {{\"role\", \"content\"}} or [role, text] "
+                             f"with role user/assistant and non-empty text")
+        out.append((role, text))
+    return tuple(out)
+
+
+def _question(record: dict, where: str, file: str = "") -> Question:
     if not isinstance(record, dict):
         raise ValueError(f"{where}: not a JSON object")
     qid, text = record.get("id"), record.get("question")
@@ -68,6 +105,9 @@ def _question(record: dict, where: str) -> Question:
         evidence_ids=_strings(record.get("evidence_ids", []), where, "evidence_ids"),
         evidence=_strings(record.get("evidence", []), where, "evidence"),
         type=qtype,
+        question_date=_date(record.get("question_date"), where),
+        turns=_turns(record.get("turns"), where),
+        file=file,
         extra={k: v for k, v in record.items() if k not in _FIELDS},
     )
     if q.answerable and not (q.answers and q.evidence_ids):
@@ -86,7 +126,7 @@ def _read_questions(path: Path) -> list[Question]:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{where}: malformed JSON ({exc.msg})") from None
-            out.append(_question(record, where))
+            out.append(_question(record, where, path.name))
     return out
 
 
@@ -109,3 +149,16 @@ def load_dataset(folder: str | Path) -> Dataset:
     if dupes:
         raise ValueError(f"{root}: duplicate question ids: {', '.join(dupes)}")
     return Dataset(meta.get("name") or root.name, root, corpus, tuple(questions), meta.get("description", ""))
+
+
+def select_questions(questions, limit: int | None = None) -> list[Question]:
+    """The first `limit` questions of each questions file, in order (all with no limit)."""
+    if limit is None:
+        return list(questions)
+    taken: dict[str, int] = {}
+    out = []
+    for q in questions:
+        if taken.get(q.file, 0) < limit:
+            taken[q.file] = taken.get(q.file, 0) + 1
+            out.append(q)
+    return out

@@ -1,7 +1,8 @@
 """Present an eval run: the metrics table, per-question lines, failures, threshold checks.
 
 Pure formatting and comparison over the records and summary that eval.run
-produces; it never runs the assistant and never writes files.
+produces, for the terminal; it never runs the assistant and never writes files
+(the Markdown report is eval.markdown's job).
 """
 
 from __future__ import annotations
@@ -13,23 +14,31 @@ __all__ = ["format_summary", "format_question", "format_failures", "load_thresho
            "METRIC_LABELS", "LOWER_IS_BETTER"]
 
 METRIC_LABELS = {
-    "hit@1": "retrieval hit@1 (gold article)",
-    "hit@5": "retrieval hit@5 (gold article)",
+    "recall@1": "retrieval recall@1 (gold article)",
+    "recall@5": "retrieval recall@5 (gold article)",
+    "recall@10": "retrieval recall@10 (gold article)",
     "mrr": "retrieval MRR (gold article)",
     "evidence_hit@1": "evidence hit@1 (gold sentence in passage)",
     "evidence_hit@5": "evidence hit@5 (gold sentence in passage)",
     "evidence_mrr": "evidence MRR",
-    "answer_accuracy": "answer accuracy",
-    "answer_f1": "answer token F1 (answered)",
+    "answer_contains": "answer contains gold",
+    "answer_em": "answer exact match",
+    "answer_f1": "answer token F1",
     "citation_correctness": "citation correctness (answered)",
-    "citation_precision": "citation precision (per cited claim)",
+    "citation_precision": "citation precision (cited sentences)",
+    "citation_recall": "citation recall (answer sentences)",
+    "abstention_precision": "abstention precision",
     "abstention_recall": "abstention recall (unanswerable)",
     "false_abstention_rate": "false abstention rate (answerable)",
     "abstention_accuracy": "abstention accuracy (all)",
-    "latency_p50_s": "latency p50 (s)",
-    "latency_p95_s": "latency p95 (s)",
+    "latency_retrieve_p50_s": "latency retrieve p50 (s)",
+    "latency_retrieve_p95_s": "latency retrieve p95 (s)",
+    "latency_generate_p50_s": "latency generate p50 (s)",
+    "latency_generate_p95_s": "latency generate p95 (s)",
+    "latency_total_p50_s": "latency total p50 (s)",
+    "latency_total_p95_s": "latency total p95 (s)",
 }
-LOWER_IS_BETTER = frozenset({"false_abstention_rate", "latency_p50_s", "latency_p95_s"})
+LOWER_IS_BETTER = frozenset({"false_abstention_rate"} | {k for k in METRIC_LABELS if k.startswith("latency_")})
 
 
 def _value(v) -> str:
@@ -61,19 +70,27 @@ def format_question(r: dict) -> str:
 
 
 def _why(r: dict) -> str:
-    if not r["answerable"]:
-        return "answered a question the articles cannot answer"
-    if r["abstained"]:
-        reasons = sorted({c["reason"] for c in r["claims"] if c.get("reason")})
-        return "abstained" + (f" ({'; '.join(reasons)})" if reasons else "")
-    if not r["answer_correct"]:
-        return f"answer lacks every gold answer {r['gold_answers']}"
-    return "citations miss the gold evidence"
+    parts = []
+    for reason in r.get("failures", []):
+        if reason == "false abstention":
+            why = sorted({c["reason"] for c in r["claims"] if c.get("reason")})
+            parts.append("abstained" + (f" ({'; '.join(why)})" if why else ""))
+        elif reason == "wrong answer":
+            parts.append(f"answer lacks every gold answer {r['gold_answers']}")
+        elif reason == "missed retrieval":
+            parts.append(f"no gold article {r['gold_evidence_ids']} retrieved")
+        elif reason == "unsupported citation":
+            parts.append("a cited sentence does not support its claim")
+        else:
+            parts.append("answered a question the articles cannot answer")
+    if not parts and r["answerable"] and not r["correct"]:
+        parts.append("citations miss the gold evidence")
+    return "; ".join(parts)
 
 
 def format_failures(records: list[dict]) -> str:
-    """The questions scored wrong, each with why."""
-    failed = [r for r in records if not r["correct"]]
+    """The questions scored wrong or with a failure reason, each with why."""
+    failed = [r for r in records if not r["correct"] or r.get("failures")]
     if not failed:
         return "No failing questions."
     lines = [f"Failing questions ({len(failed)}):"]

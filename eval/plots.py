@@ -1,0 +1,79 @@
+"""The eval report's two figures, as PNG files: a recall@k curve and a latency histogram.
+
+matplotlib is imported here and nowhere else in eval/, inside the functions and
+with the non-interactive Agg backend, so importing eval stays cheap and no
+display is needed. It draws what it is given; it computes no metric beyond
+averaging the per-question recall@k it reads off the records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+from .metrics import rate, recall_at_k
+
+__all__ = ["recall_curve", "plot_recall_at_k", "plot_latency"]
+
+MAX_K = 10
+
+
+def recall_curve(records: Sequence[dict], max_k: int = MAX_K) -> list[float | None]:
+    """Mean article recall@k for k = 1..max_k over the answerable records."""
+    answerable = [r for r in records if r["answerable"]]
+    return [rate(recall_at_k(r["retrieved_article_ids"], r["gold_evidence_ids"], k) for r in answerable)
+            for k in range(1, max_k + 1)]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_recall_at_k(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, max_k: int = MAX_K) -> Path:
+    """One recall@k line per (name, records) run."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ks = list(range(1, max_k + 1))
+    for name, records in runs:
+        curve = [v if v is not None else float("nan") for v in recall_curve(records, max_k)]
+        ax.plot(ks, curve, marker="o", label=name)
+    ax.set_xlabel("k (distinct articles)")
+    ax.set_ylabel("recall@k (gold article)")
+    ax.set_xticks(ks)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title("Article recall@k")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_latency(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, stage: str = "total") -> Path:
+    """Overlaid histograms of each run's per-question `stage` latency (seconds)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    series = [(name, [r["timings"][stage] for r in records if stage in r["timings"]]) for name, records in runs]
+    values = [v for _, vs in series for v in vs]
+    bins = 20
+    if values:
+        lo, hi = min(values), max(values)
+        bins = [lo + (hi - lo) * i / 20 for i in range(21)] if hi > lo else 20
+    for name, vs in series:
+        if vs:
+            ax.hist(vs, bins=bins, alpha=0.55, label=name)
+    ax.set_xlabel(f"{stage} latency per question (s)")
+    ax.set_ylabel("questions")
+    ax.set_title(f"Latency ({stage})")
+    if any(vs for _, vs in series):
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,175 @@
+"""Each eval metric on hand-made cases with known values: retrieval, answers, the
+independent citation check, citation recall, abstention, percentiles, per-type breakdown."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Answer, Citation, Passage
+from eval.dataset import Question, select_questions
+from eval.metrics import (
+    abstention_scores,
+    best_matching_sentence,
+    contains_answer,
+    distinct_ranked,
+    exact_match,
+    percentile,
+    quote_supports,
+    recall_at_k,
+    reciprocal_rank,
+    split_answer_sentences,
+    token_f1,
+)
+from eval.run import score_answer, summarise, summarise_by_type
+
+
+def test_recall_at_k_over_distinct_articles():
+    ranked = ["a", "a", "b", "c", "b", "d"]
+    assert distinct_ranked(ranked) == ["a", "b", "c", "d"]
+    assert recall_at_k(ranked, ["b"], 1) == 0.0
+    assert recall_at_k(ranked, ["b"], 2) == 1.0  # the second *distinct* article, though the third passage
+    assert recall_at_k(ranked, ["b", "d"], 2) == 0.5
+    assert recall_at_k(ranked, ["b", "d"], 10) == 1.0  # fewer than 10 distinct: computed on what is there
+    assert recall_at_k(ranked, ["z"], 10) == 0.0 and recall_at_k(ranked, [], 5) == 0.0
+    assert recall_at_k([], ["a"], 5) == 0.0
+
+
+def test_mrr_is_one_over_the_first_gold_rank():
+    ids = distinct_ranked(["x", "x", "y", "gold"])
+    assert reciprocal_rank([i in {"gold"} for i in ids]) == pytest.approx(1 / 3)
+    assert reciprocal_rank([True]) == 1.0 and reciprocal_rank([False, False]) == 0.0
+
+
+@pytest.mark.parametrize("prediction, answers, contains, em, f1", [
+    ("Emmanuel Macron", ["Emmanuel Macron"], True, True, 1.0),
+    ("The  Emmanuel Macron!", ["emmanuel macron"], True, True, 1.0),  # SQuAD normalisation
+    ("It was Emmanuel Macron", ["Emmanuel Macron"], True, False, 2 * (2 / 4) * 1 / (2 / 4 + 1)),
+    ("Macron", ["Emmanuel Macron"], False, False, 2 * 1 * 0.5 / 1.5),
+    ("Putin", ["Emmanuel Macron", "Macron"], False, False, 0.0),
+    ("about 150,000 troops", ["150,000"], True, False, 2 / 3),  # "150 000" is 2 of 4 tokens
+    ("Macron [1].", ["1"], False, False, 0.0),  # scored on the answer without its markers (see score_answer)
+])
+def test_contains_exact_match_and_f1_known_values(prediction, answers, contains, em, f1):
+    from eval.metrics import strip_citation_markers
+
+    body = strip_citation_markers(prediction)
+    assert contains_answer(body, answers) is contains
+    assert exact_match(body, answers) is em
+    assert token_f1(body, answers) == pytest.approx(f1)
+
+
+QUOTE = "The idea of a summit was proposed by French President Emmanuel Macron on Sunday."
+
+
+@pytest.mark.parametrize("claim, supported", [
+    ("The idea of a summit was proposed by French President Emmanuel Macron [1].", True),  # contained verbatim
+    ("Macron proposed the summit.", True),
+    ("French President Macron proposed the idea on Sunday.", True),
+    ("Scholz proposed the summit.", False),  # a name the sentence lacks
+    ("Macron proposed the summit on Monday.", False),  # a capitalised day the sentence lacks
+    ("Macron proposed the summit in 2021.", False),  # a number the sentence lacks
+    ("Macron rejected further talks with Moscow.", False),  # Moscow missing (a name)
+    ("Macron rejected any further talks.", False),  # 1 of 4 new content words
+    ("Macron put forward the plan.", False),  # paraphrase is not recognised
+    ("It was.", False),  # nothing to check
+])
+def test_quote_supports_hand_made_pairs(claim, supported):
+    assert quote_supports(QUOTE, claim) is supported
+
+
+def test_quote_supports_judges_what_the_claim_adds_beyond_the_question():
+    quote = "Biden agreed to a summit provided Moscow does not take military action."
+    question = "On what condition did Biden agree to a summit with Putin?"
+    # Echoing the question's words is free; the answer part must be in the sentence.
+    assert quote_supports(quote, "Biden agreed to a summit with Putin provided Moscow does not take military action.",
+                          question) is False  # "Putin" is a name the sentence lacks
+    assert quote_supports(quote, "The summit depends on Moscow not taking military action.", question) is False
+    assert quote_supports(quote, "Biden agreed provided Moscow does not take military action.", question)
+    assert quote_supports("More than 150,000 troops.", "More than 160,000 troops.") is False
+
+
+def test_split_answer_sentences_keeps_markers_with_their_sentence():
+    text = "Biden met U.S. Secretary Blinken [1]. Mr. Putin agreed. [2] It cost 3.5 billion [1, 3]! Then more."
+    assert split_answer_sentences(text) == [
+        ("Biden met U.S. Secretary Blinken.", (1,)), ("Mr. Putin agreed.", (2,)),
+        ("It cost 3.5 billion!", (1, 3)), ("Then more.", ())]
+    assert split_answer_sentences("") == []
+
+
+def test_best_matching_sentence():
+    sentences = ["Moscow denied it.", QUOTE, "Talks went on."]
+    assert best_matching_sentence("Macron proposed a summit [1].", sentences) == QUOTE
+    assert best_matching_sentence("Nothing shared.", sentences) == ""
+
+
+def test_abstention_precision_recall_and_false_rate():
+    abstained = [True, True, True, False, False, False]
+    answerable = [False, False, True, True, True, False]
+    s = abstention_scores(abstained, answerable)
+    assert s["precision"] == pytest.approx(2 / 3)  # 3 abstentions, 2 on unanswerable questions
+    assert s["recall"] == pytest.approx(2 / 3)  # 3 unanswerable, 2 abstained on
+    assert s["false_rate"] == pytest.approx(1 / 3)  # 3 answerable, 1 abstained on
+    assert s["accuracy"] == pytest.approx(4 / 6)
+    assert abstention_scores([False], [True])["precision"] is None
+
+
+def test_percentiles_interpolate_like_numpy():
+    values = [0.5, 0.1, 0.3, 0.2, 0.4]
+    assert percentile(values, 50) == pytest.approx(0.3)
+    assert percentile(values, 95) == pytest.approx(0.48)
+    assert percentile(range(1, 101), 95) == pytest.approx(95.05)
+
+
+def _q(qid, qtype="single-hop", file="questions.jsonl", **kw):
+    base = dict(answers=("Macron",), evidence_ids=("a1",)) if qtype != "null" else {}
+    return Question(id=qid, question="Who proposed the summit?", type=qtype, file=file, **{**base, **kw})
+
+
+def _answer(text, passages, abstained=False, citations=(), timings=None):
+    return Answer("Who proposed the summit?", text, abstained, citations=citations, passages=passages,
+                  timings=timings or {"retrieve": 0.1, "generate": 0.2, "total": 0.3})
+
+
+P_GOLD, P_OTHER = Passage("c1", "a1", QUOTE, 0.9), Passage("c2", "b1", "Unrelated.", 0.5)
+CITE = Citation(1, "a1", "t", "", "", QUOTE, 0, len(QUOTE), 0.9)
+
+
+def test_citation_recall_and_precision_in_summary():
+    two = _answer("Macron proposed the summit [1]. Putin agreed.", (P_GOLD,), citations=(CITE,))
+    r = score_answer(_q("q1"), two)
+    assert r["citation_recall"] == 0.5 and r["citation_precision"] == 1.0
+    bad = _answer("Scholz proposed it [1].", (P_OTHER, P_GOLD), citations=(CITE,))
+    b = score_answer(_q("q2"), bad)
+    assert b["citation_precision"] == 0.0 and b["failures"] == ["wrong answer", "unsupported citation"]
+    assert b["rr"] == 0.5 and b["recall@1"] == 0.0 and b["recall@5"] == 1.0
+    s = summarise([r, b])
+    assert s["citation_precision"] == 0.5  # 1 of 2 cited sentences
+    assert s["citation_recall"] == pytest.approx(2 / 3)  # 2 of 3 answer sentences carry a marker
+    assert s["mrr"] == 0.75 and s["recall@1"] == 0.5 and s["answer_contains"] == 0.5
+
+
+def test_failure_reasons_and_per_type_breakdown():
+    missed = score_answer(_q("q1"), _answer("The articles do not answer that.", (P_OTHER,), abstained=True,
+                                             timings={"retrieve": 0.1, "generate": 0.1, "total": 1.0}))
+    assert missed["failures"] == ["missed retrieval", "false abstention"] and missed["answer_f1"] == 0.0
+    answered_null = score_answer(_q("q2", "null"), _answer("Macron did [1].", (P_GOLD,), citations=(CITE,),
+                                                           timings={"retrieve": 0.1, "generate": 0.1, "total": 3.0}))
+    assert answered_null["failures"] == ["should have abstained"] and answered_null["recall@5"] is None
+    ok = score_answer(_q("q3", "multi-hop"), _answer("Macron [1].", (P_GOLD,), citations=(CITE,),
+                                                     timings={"retrieve": 0.1, "generate": 0.1, "total": 2.0}))
+    assert ok["failures"] == [] and ok["answer_em"] and ok["answer_f1"] == 1.0
+    by_type = summarise_by_type([missed, answered_null, ok])
+    assert list(by_type) == ["single-hop", "null", "multi-hop"]
+    assert by_type["single-hop"]["false_abstention_rate"] == 1.0 and by_type["single-hop"]["recall@10"] == 0.0
+    assert by_type["null"]["abstention_recall"] == 0.0 and by_type["multi-hop"]["answer_em"] == 1.0
+    s = summarise([missed, answered_null, ok])
+    assert s["latency_total_p50_s"] == 2.0 and s["latency_total_p95_s"] == pytest.approx(2.9)
+    assert s["answer_em"] == 0.5 and s["abstention_precision"] == 0.0
+
+
+def test_limit_takes_the_first_n_of_each_questions_file():
+    qs = [_q("a1", file="questions.jsonl"), _q("a2", file="questions.jsonl"), _q("a3", file="questions.jsonl"),
+          _q("n1", "null", file="questions_null.jsonl"), _q("n2", "null", file="questions_null.jsonl")]
+    assert [q.id for q in select_questions(qs, 2)] == ["a1", "a2", "n1", "n2"]
+    assert [q.id for q in select_questions(qs, 1)] == ["a1", "n1"]
+    assert len(select_questions(qs, None)) == 5
