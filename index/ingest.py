@@ -18,6 +18,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
 from .chunk import DEFAULT_CHUNK_TOKENS, chunk_article, embedding_text
@@ -44,6 +45,15 @@ def _windows(items: Iterable[Article | LoadFailure], size: int) -> Iterator[list
         yield window
 
 
+@dataclass
+class _Pending:
+    article: Article
+    chunks: list[Chunk]
+    existed: bool  # an older version is stored
+    fingerprint: str
+    surplus: bool  # some stored chunk lies past this version's last chunk
+
+
 class _Writer:
     """Stores embedded batches on a background thread, in order, one batch queued at most."""
 
@@ -65,13 +75,14 @@ class _Writer:
                 except BaseException as exc:  # handed to the main thread, which re-raises it
                     self.error = exc
 
-    def _write(self, batch: list[tuple[Article, list[Chunk], bool, str]], vectors: list[list[float]]) -> None:
-        chunks = [c for _, article_chunks, _, _ in batch for c in article_chunks]
-        extra = {article.id: {"simhash": fingerprint, **article.extra} for article, _, _, fingerprint in batch}
-        self.store.add(chunks, vectors, extra=extra)
-        for article, article_chunks, existed, _ in batch:
-            if existed:
-                # Surplus chunks of the old version (it was longer): the only step after the upsert.
+    def _write(self, batch: list[_Pending], vectors: list[list[float]]) -> None:
+        chunks = [c for p in batch for c in p.chunks]
+        self.store.add(chunks, vectors, extra={p.article.id: {"simhash": p.fingerprint, **p.article.extra}
+                                               for p in batch})
+        for p in batch:
+            article, article_chunks, existed = p.article, p.chunks, p.existed
+            if p.surplus:
+                # Chunks past the new version's end (the old one was longer): the only step after the upsert.
                 self.store.delete_article(article.id, keep_hash=article.content_hash)
             (self.report.updated if existed else self.report.added).append(article.id)
             self.report.chunks_written += len(article_chunks)
@@ -112,10 +123,10 @@ def ingest(
     writer = _Writer(store, report, notify)
     seen: dict[str, Article] = {}
     near: NearDuplicates | None = None
-    pending: list[tuple[Article, list[Chunk], bool, str]] = []
+    pending: list[_Pending] = []
 
     def flush() -> None:
-        chunks = [c for _, article_chunks, _, _ in pending for c in article_chunks]
+        chunks = [c for p in pending for c in p.chunks]
         vectors = embedder.embed_batch([embedding_text(c.title, c.text) for c in chunks])
         writer.put(list(pending), vectors)
         pending.clear()
@@ -166,8 +177,10 @@ def ingest(
                 near.add(article.id, fingerprint, text=article.text)
                 chunks = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens)
                 existed = any(h != article.content_hash for h in state.counts)
-                pending.append((article, chunks, existed, fingerprint))
-                if sum(len(c) for _, c, _, _ in pending) >= batch_chunks:
+                # Stored chunks of any version have indexes below that version's chunk count.
+                surplus = max((expected for _, expected in state.counts.values()), default=0) > len(chunks)
+                pending.append(_Pending(article, chunks, existed, fingerprint, surplus))
+                if sum(len(p.chunks) for p in pending) >= batch_chunks:
                     flush()
         if pending:
             flush()
