@@ -5,21 +5,24 @@ settings) and never builds them; `build_assistant` does that. `ask_stream`
 yields the draft as it is written, then the verified Answer; `ask` returns just
 the Answer. When every claim of the draft fails verification, an optional
 fallback generator (the extractive one) gets a chance, and its draft is verified
-the same way. It does not rewrite follow-up questions yet: history only reaches
-the generator's prompt.
+the same way. Before retrieval a follow-up is rewritten into a standalone
+question (`rewrite.py`) and time phrases ("this week", "in February 2022") become
+a date filter or a boost relative to the question's `as_of` date (`when.py`).
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Iterable, Iterator, Sequence
 
 from index import IngestReport, Library
 
 from .filters import SearchFilters
 from .generate import Generator, generate
+from .rewrite import Rewriter, RuleRewriter
+from .when import TimeScope, strip_time_phrase, time_scope
 from .ground import ground_answer
 from .retrieve import Retriever
 from .settings import Settings
@@ -51,12 +54,13 @@ def _as_date(value: date | str | None) -> date:
 
 class Assistant:
     def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
-                 fallback: Generator | None = None):
+                 fallback: Generator | None = None, rewriter: Rewriter | None = None):
         self.library = library
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
         self.fallback = fallback
+        self.rewriter = rewriter or RuleRewriter()
 
     def warm_up(self) -> None:
         """Load the embedder and the generator's model now rather than on the first question."""
@@ -74,9 +78,37 @@ class Assistant:
     def is_empty(self) -> bool:
         return self.library.count() == 0
 
-    def retrieve(self, query: str, k: int | None = None, filters: SearchFilters | dict | None = None) -> list[Passage]:
-        """The top passages for `query`, optionally limited by `filters` (SearchFilters or a dict)."""
-        return self.retriever.retrieve(query, k or self.settings.top_k, SearchFilters.of(filters))
+    def retrieve(self, query: str, k: int | None = None, filters: SearchFilters | dict | None = None, *,
+                 as_of: date | str | None = None) -> list[Passage]:
+        """The top passages for `query`, limited by `filters` (SearchFilters or a dict), with
+        time phrases in the query read relative to `as_of` (default: today)."""
+        return self._retrieve(query, k or self.settings.top_k, SearchFilters.of(filters), _as_date(as_of))
+
+    def _time_preference(self, query: str, as_of: date) -> tuple[str, TimeScope | None, SearchFilters | None]:
+        """(query without its time phrase, hard date window, soft date boost) for `query`."""
+        scope = time_scope(query, as_of)
+        if scope is None:
+            days = self.settings.recency_days
+            if days <= 0:
+                return query, None, None
+            recent = TimeScope(as_of - timedelta(days=days), as_of, "", False)
+            return query, None, recent.to_filters()
+        stripped = strip_time_phrase(query, scope) or query
+        if scope.strict:
+            return stripped, scope.widened(2), None
+        return stripped, None, scope.widened(3).to_filters()
+
+    def _retrieve(self, query: str, k: int, filters: SearchFilters, as_of: date) -> list[Passage]:
+        if not query.strip():
+            return []
+        search, strict, boost = self._time_preference(query, as_of)
+        if strict is not None and not (filters.date_from or filters.date_to):
+            passages = self.retriever.retrieve(search, k, strict.to_filters(filters), boost=None)
+            if passages:
+                return passages
+            # Nothing dated so: search everything, preferring that window, and let verification decide.
+            boost = strict.to_filters()
+        return self.retriever.retrieve(search, k, filters, boost=boost)
 
     def ask_stream(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
                    filters: SearchFilters | dict | None = None) -> Iterator[str | Answer]:
@@ -91,21 +123,23 @@ class Assistant:
         as_of_day = _as_date(as_of)
         t0 = time.perf_counter()
         query = question
-        passages = self.retrieve(query, filters=filters) if question else []
+        if turns and question and self.settings.rewrite_followups:
+            query = self.rewriter.rewrite(question, turns) or question
+        passages = self._retrieve(query, self.settings.top_k, filters, as_of_day)
         t1 = time.perf_counter()
         pieces: list[str] = []
         if passages:
-            for piece in self.generator.stream(question, passages, turns):
+            for piece in self.generator.stream(query, passages, turns):
                 pieces.append(piece)
                 yield piece
         draft = "".join(pieces).strip()
         t2 = time.perf_counter()
         # Verify against everything retrieved, not only what the generator saw.
-        grounded = self._ground(question, draft, passages)
+        grounded = self._ground(query, draft, passages)
         used = self.generator.name
         if grounded.abstained and self.fallback is not None and passages:
-            second = generate(self.fallback, question, passages, turns)
-            regrounded = self._ground(question, second, passages)
+            second = generate(self.fallback, query, passages, turns)
+            regrounded = self._ground(query, second, passages)
             if not regrounded.abstained:
                 # Keep the rejected claims of the first draft visible for debugging.
                 grounded = replace(regrounded, claims=grounded.claims + regrounded.claims)

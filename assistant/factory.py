@@ -6,13 +6,15 @@ parts (embedder, Chroma, llama.cpp) load lazily, on first use.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from index import SAMPLE_DIR, ChromaStore, Embedder, IngestReport, Library, SentenceTransformerEmbedder
 
 from .assistant import Assistant
 from .generate import GENERATORS, Generator
-from .retrieve import VectorRetriever
+from .keyword_index import KeywordIndex
+from .retrieve import HybridRetriever, Retriever, VectorRetriever
 from .settings import DEFAULT_SETTINGS, Settings
 
 __all__ = ["build_assistant", "make_generator", "ingest_sample_if_empty"]
@@ -91,7 +93,29 @@ def build_assistant(
         from .extractive import ExtractiveGenerator
 
         fallback = ExtractiveGenerator(min_relevance=settings.min_relevance)
-    return Assistant(library, VectorRetriever(store, embedder), gen, settings, fallback=fallback)
+    return Assistant(library, make_retriever(library, settings), gen, settings, fallback=fallback)
+
+
+def make_retriever(library: Library, settings: Settings) -> Retriever:
+    """Dense retrieval, fused with a BM25 index kept in sync with the library when `settings.hybrid`."""
+    dense = VectorRetriever(library.store, library.embedder)
+    if not settings.hybrid:
+        return HybridRetriever(library.store, dense, None, candidates=settings.candidates,
+                               per_article=settings.per_article, boost_weight=settings.time_boost)
+    keyword = KeywordIndex(library.store, _keyword_dir(settings))
+    library.on_change(keyword.refresh)
+    keyword.refresh()
+    return HybridRetriever(library.store, dense, keyword, candidates=settings.candidates,
+                           per_article=settings.per_article, keyword_weight=settings.keyword_weight,
+                           boost_weight=settings.time_boost)
+
+
+def _keyword_dir(settings: Settings) -> Path:
+    """Beside the embedded store; per server URL when the chunks live on a Chroma server."""
+    if settings.chroma_url:
+        tag = hashlib.sha256(settings.chroma_url.encode()).hexdigest()[:12]
+        return settings.data_dir / f"bm25-{tag}"
+    return settings.data_dir / "bm25"
 
 
 def ingest_sample_if_empty(assistant: Assistant) -> IngestReport | None:

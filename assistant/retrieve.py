@@ -1,27 +1,34 @@
-"""Retrieval: question -> the best-matching passages, through llama-index.
+"""Retrieval: question -> the best-matching passages, dense + keyword, fused.
 
 `Retriever.retrieve` is the seam. `VectorRetriever` runs a llama-index
 VectorStoreIndex over the Chroma collection, with our embedder wrapped as a
 llama-index embedding (never the global `Settings`). llama-index types are
-converted to `Passage` here and go no further. Dense only; hybrid search,
-date filters and query rewriting are separate concerns.
+converted to `Passage` here and go no further. `HybridRetriever` fuses it with
+BM25 (`KeywordIndex`) by reciprocal rank fusion, can boost passages that match
+a preference (a date window), and keeps one article from filling every slot.
+Query rewriting and turning "this week" into dates happen before this.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from index import ChromaStore, Embedder
 
 from .filters import SearchFilters
+from .keyword_index import KeywordIndex
 from .types import Passage
 
-__all__ = ["Retriever", "VectorRetriever"]
+__all__ = ["Retriever", "VectorRetriever", "HybridRetriever", "diversify"]
 
 
 @runtime_checkable
 class Retriever(Protocol):
-    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]: ...
+    """`filters` excludes what does not match; `boost` only ranks what matches higher."""
+
+    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None,
+                 boost: SearchFilters | None = None) -> list[Passage]: ...
 
 
 def _metadata_filters(filters: SearchFilters | None):
@@ -70,14 +77,12 @@ def _embedding_adapter(embedder: Embedder):
     return _Adapter(embedder)
 
 
-def _to_passage(node_with_score) -> Passage:
-    node = node_with_score.node
-    meta = node.metadata or {}
+def _passage(chunk_id: str, text: str, meta: dict, score: float) -> Passage:
     return Passage(
-        chunk_id=node.node_id,
+        chunk_id=chunk_id,
         article_id=str(meta.get("article_id", "")),
-        text=node.get_content(),
-        score=float(node_with_score.score or 0.0),
+        text=text or "",
+        score=score,
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         title=str(meta.get("title", "")),
@@ -87,8 +92,13 @@ def _to_passage(node_with_score) -> Passage:
     )
 
 
+def _to_passage(node_with_score) -> Passage:
+    node = node_with_score.node
+    return _passage(node.node_id, node.get_content(), node.metadata or {}, float(node_with_score.score or 0.0))
+
+
 class VectorRetriever:
-    """Dense retrieval over a ChromaStore with a llama-index VectorStoreIndex."""
+    """Dense retrieval over a ChromaStore with a llama-index VectorStoreIndex (no boost: see HybridRetriever)."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder):
         from llama_index.core import VectorStoreIndex
@@ -103,3 +113,70 @@ class VectorRetriever:
         nodes = self._index.as_retriever(similarity_top_k=k, filters=_metadata_filters(filters)).retrieve(query)
         return sorted((_to_passage(n) for n in nodes), key=lambda p: -p.score)
 
+
+
+def diversify(passages: list[Passage], k: int, per_article: int) -> list[Passage]:
+    """The first `k` passages in order, at most `per_article` from any one article
+    (others fill in only when too few articles are left)."""
+    picked, counts, spill = [], {}, []
+    for p in passages:
+        if counts.get(p.article_id, 0) < per_article:
+            picked.append(p)
+            counts[p.article_id] = counts.get(p.article_id, 0) + 1
+        else:
+            spill.append(p)
+        if len(picked) == k:
+            return picked
+    return picked + spill[: k - len(picked)]
+
+
+class HybridRetriever:
+    """Dense (Chroma via llama-index) + BM25, fused by reciprocal rank, then diversified.
+
+    `boost` (optional SearchFilters) marks passages to prefer without excluding the
+    rest: the caller's soft date window ("this week"). Scores in the returned
+    passages are the fused scores; `last_signals` keeps each list's ranks.
+    """
+
+    def __init__(self, store: ChromaStore, dense: VectorRetriever, keyword: KeywordIndex | None,
+                 candidates: int = 30, rrf_k: int = 60, per_article: int = 2, keyword_weight: float = 1.0,
+                 boost_weight: float = 1.0):
+        self.store = store
+        self.dense = dense
+        self.keyword = keyword
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self.per_article = per_article
+        self.keyword_weight = keyword_weight
+        self.boost_weight = boost_weight
+
+    def _fetch(self, ids: list[str]) -> dict[str, Passage]:
+        if not ids:
+            return {}
+        got = self.store.collection.get(ids=ids, include=["documents", "metadatas"])
+        return {i: _passage(i, d, m or {}, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None,
+                 boost: SearchFilters | None = None) -> list[Passage]:
+        if not query.strip():
+            return []
+        n = max(self.candidates, k)
+        dense = self.dense.retrieve(query, n, filters)
+        lists: list[tuple[float, list[str]]] = [(1.0, [p.chunk_id for p in dense])]
+        known = {p.chunk_id: p for p in dense}
+        if self.keyword is not None:
+            hits = self.keyword.search(query, n, filters)
+            lists.append((self.keyword_weight, [chunk_id for chunk_id, _ in hits]))
+            known.update(self._fetch([chunk_id for chunk_id, _ in hits if chunk_id not in known]))
+        fused: dict[str, float] = {}
+        for weight, ranked in lists:
+            for rank, chunk_id in enumerate(ranked):
+                fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.rrf_k + rank + 1)
+        if boost is not None and not boost.empty:
+            for chunk_id, score in fused.items():
+                p = known.get(chunk_id)
+                if p is not None and boost.matches(p.source, p.article_id, p.published_at):
+                    fused[chunk_id] = score * (1.0 + self.boost_weight)
+        ranked = [replace(known[c], score=round(s, 6)) for c, s in sorted(fused.items(), key=lambda kv: -kv[1])
+                  if c in known]
+        return diversify(ranked, k, self.per_article)

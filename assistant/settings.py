@@ -32,6 +32,14 @@ class Settings:
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
     min_relevance: float = 0.5  # share of the question a cited sentence must be about
     extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification
+    # Retrieval (measured on the realtimeqa dev set with `python -m eval`):
+    hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
+    keyword_weight: float = 1.0  # BM25's weight in the fusion (dense is 1.0)
+    candidates: int = 30  # passages each retriever contributes before fusion
+    per_article: int = 2  # at most this many of the top_k passages from one article
+    time_boost: float = 3.0  # in-window passages score (1 + this) times more ("this week", recency)
+    recency_days: int = 10  # with no time phrase, prefer articles this recent (as of the question date); 0: off
+    rewrite_followups: bool = True  # rewrite a follow-up into a standalone question before retrieval
     # Chat backends ("ollama:<model>", "openai:<base_url>#<model>"):
     ollama_url: str = "http://127.0.0.1:11434"  # the Ollama server for "ollama:<model>"
     # Entry points also accept $OPENAI_API_KEY; None sends "not-needed" (local servers). Kept out of repr().
@@ -48,8 +56,8 @@ class Settings:
             object.__setattr__(self, "model_cache_dir", Path(self.model_cache_dir))
         if not 16 <= self.chunk_tokens <= 254:
             raise ValueError("chunk_tokens must be between 16 and 254 (the embedder reads 256 word pieces)")
-        if self.top_k < 1 or self.context_passages < 1:
-            raise ValueError("top_k and context_passages must be at least 1")
+        if self.top_k < 1 or self.context_passages < 1 or self.per_article < 1:
+            raise ValueError("top_k, context_passages and per_article must be at least 1")
 
     @property
     def models_dir(self) -> Path:

@@ -23,9 +23,13 @@ def test_importing_the_api_loads_no_heavy_library():
 
 
 def test_ui_and_eval_do_not_import_llama_index():
+    """llama-index stays behind the assistant's adapters; the one exception is the eval
+    baseline, which exists to run a plain llama-index pipeline for comparison."""
     import pathlib
 
     root = pathlib.Path(__file__).resolve().parent.parent
+    exempt = {root / "eval" / "baseline.py"}
     for package in ("ui", "eval"):
         for path in (root / package).rglob("*.py"):
-            assert "llama_index" not in path.read_text(), path
+            if path not in exempt:
+                assert "llama_index" not in path.read_text(), path
