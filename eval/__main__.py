@@ -13,6 +13,7 @@ rules live in eval/metrics.py.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import sys
@@ -116,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     for label, settings in configs:
         data_dir = args.data_dir
         if data_dir and len(index_keys) > 1:  # one index per chunking in a grid over index settings
-            data_dir = str(Path(data_dir) / f"index-{abs(hash(index_settings(settings))) % 10**8}")
+            key = hashlib.sha256(index_settings(settings).encode()).hexdigest()[:12]
+            data_dir = str(Path(data_dir) / f"index-{key}")
         bar, on_record = _progress(total, f"citewire {label}", args.quiet, args.verbose)
         with bar:
             runs.append(run_eval(dataset, data_dir=data_dir, settings=settings, limit=args.limit,
