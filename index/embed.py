@@ -72,3 +72,9 @@ class SentenceTransformerEmbedder:
     def count_tokens(self, text: str) -> int:
         """Word pieces in `text`, without the [CLS]/[SEP] the model adds."""
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+    def token_offsets(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) character offsets of `text`'s word pieces: one pass lets the
+        chunker measure any span without tokenizing it again (optional capability)."""
+        encoded = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        return [(int(s), int(e)) for s, e in encoded["offset_mapping"]]

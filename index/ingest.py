@@ -124,6 +124,7 @@ def ingest(
     seen: dict[str, Article] = {}
     near: NearDuplicates | None = None
     pending: list[_Pending] = []
+    token_offsets = getattr(embedder, "token_offsets", None)  # optional: makes chunking one tokenizer pass
 
     def flush() -> None:
         chunks = [c for p in pending for c in p.chunks]
@@ -175,7 +176,8 @@ def ingest(
                     notify(article.id, "duplicate", 0)
                     continue
                 near.add(article.id, fingerprint, text=article.text)
-                chunks = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens)
+                offsets = token_offsets(article.text) if token_offsets else None
+                chunks = chunk_article(article, embedder.count_tokens, max_tokens=max_tokens, token_offsets=offsets)
                 existed = any(h != article.content_hash for h in state.counts)
                 # Stored chunks of any version have indexes below that version's chunk count.
                 surplus = max((expected for _, expected in state.counts.values()), default=0) > len(chunks)

@@ -23,13 +23,16 @@ _ABBREVIATIONS = {
 _END = re.compile(r"[.!?]+[\"'\u201d\u2019)\]]*(?=\s)")
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_SPACE = re.compile(r"\s+")
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the period at `dot` ends an abbreviation rather than a sentence."""
-    m = _WORD_BEFORE.search(text, 0, dot)
-    if not m:
-        return False
+    # Only the word just before the dot matters; searching from 0 made long articles quadratic.
+    window = max(0, dot - 40)
+    m = _WORD_BEFORE.search(text, window, dot)
+    if not m or (m.start() == window and window > 0 and text[window - 1].isalpha()):
+        return False  # no word, or one longer than any abbreviation
     word = m.group(1)
     # Initials and dotted acronyms: "J.", "U.S.", "U.N."
     if re.fullmatch(r"[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]", word):
@@ -42,7 +45,7 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[int, int]]:
     cursor = start
     for m in _END.finditer(text, start, end):
         stop = m.end()
-        nxt = re.compile(r"\s+").match(text, stop, end)
+        nxt = _SPACE.match(text, stop, end)
         following = text[nxt.end():nxt.end() + 1] if nxt else ""
         # The next sentence must start like one: capital, digit or an opening quote.
         if not following or not (following.isupper() or following.isdigit() or following in "\"'\u201c\u2018"):
