@@ -37,7 +37,7 @@ def _limited_corpus(corpus: Path, limit: int | None, workdir: Path) -> Path:
     return path
 
 
-def bench_ingest(corpus: Path, limit: int | None = None, batch_size: int = 32) -> dict:
+def bench_ingest(corpus: Path, limit: int | None = None, batch_size: int = 32, data_dir: Path | None = None) -> dict:
     """Time bare encoding and the full ingest path over the same chunks; returns the numbers."""
     from index import (
         Article, ChromaStore, SentenceTransformerEmbedder, bundled_embedder_path, chunk_article, embedding_text,
@@ -59,7 +59,7 @@ def bench_ingest(corpus: Path, limit: int | None = None, batch_size: int = 32) -
         model.encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
         bare_s = time.perf_counter() - started
 
-        store = ChromaStore(workdir / "data")
+        store = ChromaStore(data_dir or workdir / "data")
         report = ingest([str(corpus)], embedder, store, keep_duplicates=True)
         full_s = report.seconds
         if report.chunks_written != len(chunks):
@@ -97,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="only the first N records")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
+    p.add_argument("--data-dir", type=Path, help="keep the ingested index here (default: a temporary dir); "
+                   "it must not hold an index yet")
     args = parser.parse_args(argv)
-    result = bench_ingest(args.corpus, args.limit, args.batch_size)
+    result = bench_ingest(args.corpus, args.limit, args.batch_size, args.data_dir)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
