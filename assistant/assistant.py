@@ -21,6 +21,7 @@ from index import IngestReport, Library
 
 from .filters import SearchFilters
 from .generate import Generator, generate
+from .relevance import RelevanceScorer
 from .rewrite import Rewriter, RuleRewriter
 from .when import TimeScope, strip_time_phrase, time_scope
 from .ground import ground_answer
@@ -54,13 +55,15 @@ def _as_date(value: date | str | None) -> date:
 
 class Assistant:
     def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
-                 fallback: Generator | None = None, rewriter: Rewriter | None = None):
+                 fallback: Generator | None = None, rewriter: Rewriter | None = None,
+                 scorer: RelevanceScorer | None = None):
         self.library = library
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
         self.fallback = fallback
         self.rewriter = rewriter or RuleRewriter()
+        self.scorer = scorer or RelevanceScorer()
 
     def warm_up(self) -> None:
         """Load the embedder and the generator's model now rather than on the first question."""
@@ -161,7 +164,8 @@ class Assistant:
         )
 
     def _ground(self, question: str, draft: str, passages: Sequence[Passage]):
-        return ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance)
+        return ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance,
+                             scorer=self.scorer)
 
     def ask(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
             filters: SearchFilters | dict | None = None) -> Answer:

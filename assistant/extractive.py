@@ -1,18 +1,20 @@
-"""The `extractive` generator: answers with the article sentence that best
-matches the question. No language model; deterministic and fast.
+"""The `extractive` generator: answers with the article sentences that best
+answer the question. No language model; deterministic and fast.
 
-It picks the sentence covering the most of the question's weighted content
-words (and any relation the question asks about), that also adds something the
-question did not already say. Below the relevance bar it drafts nothing, which
-makes the assistant abstain. It does not compose or summarise.
+Sentences are ranked by `RelevanceScorer` (question words stated, embedding
+similarity when available, the kind of answer asked for); only sentences that
+add something the question did not already say count. The best one is the
+answer; the runner-up joins it when it scores nearly as well (within
+`second_within`), since quiz-style questions often have the answer in the
+sentence beside the one that echoes them. Below the relevance bar it drafts
+nothing, which makes the assistant abstain. It does not compose or summarise.
 """
 
 from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from .ground import Focus, evidence_sentences, question_relevance
-from .lexical import idf_weights
+from .relevance import RelevanceScorer
 from .types import Passage, Turn
 
 __all__ = ["ExtractiveGenerator"]
@@ -21,28 +23,30 @@ __all__ = ["ExtractiveGenerator"]
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, min_relevance: float = 0.5):
+    def __init__(self, min_relevance: float = 0.5, scorer: RelevanceScorer | None = None,
+                 second_within: float = 0.1):
         self.min_relevance = min_relevance
+        self.scorer = scorer or RelevanceScorer()
+        self.second_within = second_within
 
-    def best_sentence(self, question: str, passages: Sequence[Passage]) -> str:
-        evidence = evidence_sentences(passages)
-        if not evidence:
-            return ""
-        focus = Focus.of(question)
-        q = focus.terms
-        idf = idf_weights([e.terms for e in evidence], also=q.content)
-        best, best_key = "", None
-        for rank, ev in enumerate(evidence):
+    def best_sentences(self, question: str, passages: Sequence[Passage]) -> list[str]:
+        scored = self.scorer(question, passages)
+        q = scored.focus.terms
+        ranked = []
+        for rank, (ev, relevance) in enumerate(zip(scored.evidence, scored.relevance)):
             if not (ev.terms.content - q.content):
                 continue  # restates the question, answers nothing
-            relevance = question_relevance(focus, ev, idf)
-            # Ties go to the better-ranked passage (earlier in the list).
-            key = (round(relevance, 6), -rank)
-            if relevance >= self.min_relevance and (best_key is None or key > best_key):
-                best, best_key = ev.text, key
-        return best
+            if relevance >= self.min_relevance:
+                # Ties go to the better-ranked passage (earlier in the list).
+                ranked.append((round(relevance, 6), -rank, ev.text))
+        ranked.sort(reverse=True)
+        if not ranked:
+            return []
+        picked = [ranked[0]]
+        if len(ranked) > 1 and ranked[1][0] >= ranked[0][0] - self.second_within:
+            picked.append(ranked[1])
+        return [text for _, _, text in sorted(picked, key=lambda r: -r[1])]  # in passage order
 
     def stream(self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> Iterator[str]:
-        sentence = self.best_sentence(question, passages)
-        if sentence:
-            yield sentence
+        for i, sentence in enumerate(self.best_sentences(question, passages)):
+            yield sentence if i == 0 else "\n" + sentence  # one quote per line: verified one by one

@@ -14,13 +14,14 @@ from index import SAMPLE_DIR, ChromaStore, Embedder, IngestReport, Library, Sent
 from .assistant import Assistant
 from .generate import GENERATORS, Generator
 from .keyword_index import KeywordIndex
+from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever, VectorRetriever
 from .settings import DEFAULT_SETTINGS, Settings
 
 __all__ = ["build_assistant", "make_generator", "ingest_sample_if_empty"]
 
 
-def make_generator(name: str, settings: Settings) -> Generator:
+def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None = None) -> Generator:
     """The generator backend called `name`, one of GENERATORS:
 
     - "local": Gemma 3 270M on the CPU via llama.cpp (the default)
@@ -30,13 +31,15 @@ def make_generator(name: str, settings: Settings) -> Generator:
       OpenAI), e.g. "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct"; a URL with no path
       gets "/v1"; the key is settings.openai_api_key
 
-    Nothing is contacted here: a chat backend connects on the first question.
+    Nothing is contacted here: a chat backend connects on the first question. `scorer` ranks
+    sentences for the extractive generator (default: word overlap only, no embeddings).
     """
     name = (name or "").strip()
     if name == "extractive":
         from .extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator(min_relevance=settings.min_relevance)
+        return ExtractiveGenerator(min_relevance=settings.min_relevance, scorer=scorer,
+                                   second_within=settings.second_sentence_within)
     if name == "local":
         from .local_llm import LlamaCppGenerator, bundled_gguf_path
 
@@ -85,15 +88,14 @@ def build_assistant(
     embedder = embedder or SentenceTransformerEmbedder()
     store = ChromaStore(settings.data_dir, url=settings.chroma_url)
     library = Library(store, embedder, chunk_tokens=settings.chunk_tokens)
+    scorer = RelevanceScorer(embedder.embed_batch if settings.semantic_relevance else None)
     gen = generator if generator is not None and not isinstance(generator, str) else make_generator(
-        settings.generator, settings
+        settings.generator, settings, scorer
     )
     fallback = None
     if settings.extractive_fallback and gen.name != "extractive":
-        from .extractive import ExtractiveGenerator
-
-        fallback = ExtractiveGenerator(min_relevance=settings.min_relevance)
-    return Assistant(library, make_retriever(library, settings), gen, settings, fallback=fallback)
+        fallback = make_generator("extractive", settings, scorer)
+    return Assistant(library, make_retriever(library, settings), gen, settings, fallback=fallback, scorer=scorer)
 
 
 def make_retriever(library: Library, settings: Settings) -> Retriever:

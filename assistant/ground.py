@@ -7,9 +7,11 @@ states, (b) covers most of the claim's content words, and most of those it
 adds beyond the question, and (c) is about what was asked. Surviving claims
 get an [n] pointing at that sentence, with its exact character offsets in the
 article. Markers a model wrote itself are discarded and recomputed: a model is
-never trusted to cite. If no claim survives, the answer abstains. Paraphrase
-beyond light stemming is not recognised (no embeddings here); that errs toward
-dropping, never toward inventing.
+never trusted to cite. If no claim survives, the answer abstains. With an
+embedding function (see relevance.py) a close paraphrase counts as support and
+"about the question" blends word overlap with embedding similarity; names and
+numbers must be stated word for word either way, which errs toward dropping,
+never toward inventing.
 """
 
 from __future__ import annotations
@@ -20,23 +22,13 @@ from typing import Sequence
 
 from index.sentences import split_sentences
 
-from .lexical import (
-    Terms,
-    answer_type,
-    focus_pairs,
-    has_pair,
-    idf_weights,
-    states_answer_type,
-    terms,
-    weighted_coverage,
-)
+from .lexical import idf_weights, terms, weighted_coverage
+from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
 from .types import Citation, Claim, Passage
 
-__all__ = [
-    "ABSTAIN_TEXT", "Evidence", "Focus", "Grounded", "evidence_sentences", "ground_answer", "question_relevance",
-]
+__all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
 
-ABSTAIN_TEXT = "The articles I have do not answer that."
+ABSTAIN_TEXT = "The articles I have do not say."
 _MODEL_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _REFUSAL = re.compile(
     r"\b(not (?:in|mentioned in|stated in|given in) the (?:articles?|excerpts?|text)|"
@@ -47,18 +39,6 @@ _REFUSAL = re.compile(
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One sentence of a retrieved passage, placed exactly in its article."""
-
-    passage: Passage
-    start: int  # offsets in the article text
-    end: int
-    text: str
-    terms: Terms
-    context: Terms  # this sentence plus the one before it in the passage
-
-
-@dataclass(frozen=True)
 class Grounded:
     text: str
     citations: tuple[Citation, ...]
@@ -66,46 +46,17 @@ class Grounded:
     abstained: bool
 
 
-def evidence_sentences(passages: Sequence[Passage]) -> list[Evidence]:
-    """Every distinct sentence of the passages (overlapping chunks share sentences)."""
-    seen, out = set(), []
-    for p in passages:
-        prev_text = ""
-        for s, e in split_sentences(p.text):
-            key = (p.article_id, p.start + s, p.start + e)
-            sent = p.text[s:e]
-            if key not in seen:
-                seen.add(key)
-                out.append(Evidence(p, p.start + s, p.start + e, sent, terms(sent), terms(prev_text + " " + sent)))
-            prev_text = sent
-    return out
-
-
-@dataclass(frozen=True)
-class Focus:
-    """What a question asks: its words, the relations it names, the kind of answer it wants."""
-
-    terms: Terms
-    pairs: tuple[tuple[str, str], ...]
-    answer_type: str | None
-
-    @classmethod
-    def of(cls, question: str) -> "Focus":
-        return cls(terms(question), tuple(focus_pairs(question)), answer_type(question))
-
-
-def question_relevance(focus: Focus, ev: Evidence, idf: dict[str, float]) -> float:
-    """How much of the question this sentence (with its lead-in) is about, 0..1.
-
-    Zero when the question asks about a relation ("Ukraine's president") that the
-    sentence does not state, or wants a kind of answer (a date, a number, a name)
-    the sentence does not contain.
-    """
-    if any(not has_pair(ev.terms, pair) for pair in focus.pairs):
-        return 0.0
-    if not states_answer_type(focus.answer_type, ev.text, focus.terms):
-        return 0.0
-    return weighted_coverage(focus.terms.content, ev.context.content, idf)
+def _claims(draft: str, quoted: set[str]) -> list[str]:
+    """The draft's sentences, one claim each. Lines are split separately, and a line that
+    quotes a retrieved sentence exactly stays whole (the splitter may cut it otherwise)."""
+    claims = []
+    for line in draft.splitlines():
+        line = line.strip()
+        if " ".join(line.split()) in quoted:
+            claims.append(line)
+            continue
+        claims += [line[s:e].strip() for s, e in split_sentences(line) if line[s:e].strip()]
+    return claims
 
 
 def _surface_words(text: str, stems: set[str]) -> list[str]:
@@ -132,18 +83,19 @@ def ground_answer(
     passages: Sequence[Passage],
     min_support: float = 0.6,
     min_relevance: float = 0.5,
+    scorer: RelevanceScorer | None = None,
 ) -> Grounded:
     """Keep only the claims of `draft` that a retrieved sentence supports; cite each."""
-    evidence = evidence_sentences(passages)
-    focus = Focus.of(question)
+    scorer = scorer or RelevanceScorer()
+    scored = scorer(question, passages)
+    evidence, focus = scored.evidence, scored.focus
     idf = idf_weights([e.terms for e in evidence], also=focus.terms.content | terms(draft).content)
 
     claims: list[Claim] = []
     citations: list[Citation] = []
     kept: list[str] = []
-    clean_draft = _MODEL_MARKER.sub("", draft).strip()
-    for s, e in split_sentences(clean_draft):
-        text = clean_draft[s:e].strip()
+    quoted = {" ".join(ev.text.split()) for ev in evidence}
+    for text in _claims(_MODEL_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
         if _REFUSAL.search(text):
             claims.append(Claim(text, False, 0.0, reason="the model said the articles do not answer"))
@@ -159,13 +111,18 @@ def ground_answer(
             claims.append(Claim(text, False, 0.0, reason="only restates the question"))
             continue
         best, best_key = None, (-1.0, -1.0)
-        for ev in evidence:
+        similarity = None
+        for i, ev in enumerate(evidence):
             if ct.salient - ev.terms.content:
                 continue  # a name or number the sentence does not state
             # What the claim adds beyond the question must be supported too, not just its echo of it.
             support = min(weighted_coverage(ct.content, ev.terms.content, idf),
                           weighted_coverage(new_words, ev.terms.content, idf))
-            key = (support, question_relevance(focus, ev, idf))
+            if support < min_support and scorer.embed is not None:
+                if similarity is None:
+                    similarity = scorer.similarity(scored, text) or [0.0] * len(evidence)
+                support = max(support, (1 - PARAPHRASE_WEIGHT) * support + PARAPHRASE_WEIGHT * similarity[i])
+            key = (support, scored.relevance[i])
             if key > best_key:
                 best, best_key = ev, key
         if best is None:

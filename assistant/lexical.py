@@ -124,8 +124,9 @@ def weighted_coverage(needles: Iterable[str], haystack: frozenset[str], weights:
     return found / total if total else 0.0
 
 
-_POSSESSIVE = re.compile(r"\b([A-Za-z][\w\-]*)['\u2019]s\s+(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
-_OF_NAME = re.compile(r"\b([a-z][\w\-]*)\s+of\s+(?:the\s+)?([A-Z][\w\-]*)")
+# Owners are names (capitalised): "which state's capital" asks for the owner, it does not name one.
+_POSSESSIVE = re.compile(r"\b([A-Z][\w\-]*)['\u2019]s\s+(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
+_OF_NAME = re.compile(r"\b([a-z][\w\-]*)\s+of\s+(?:the\s+)?([A-Z][\w\-]*)(?:\s+([a-z][\w\-]*))?")
 
 
 def focus_pairs(question: str) -> list[tuple[str, str]]:
@@ -136,7 +137,9 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
     far apart ("President Biden ... the Ukraine crisis" does not name Ukraine's president).
     """
     found = [(m.group(1), m.group(2)) for m in _POSSESSIVE.finditer(question)]
-    found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)]
+    # "the top of the US box office": a name that modifies a following noun is not the owner.
+    found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)
+              if not m.group(3) or m.group(3).lower() in STOPWORDS]
     pairs = []
     for owner, head in found:
         owner, head = stem(owner.lower()), stem(head.lower())

@@ -1,0 +1,179 @@
+"""How well each retrieved sentence answers the question.
+
+`evidence_sentences` places every sentence of the retrieved passages exactly in
+its article. `RelevanceScorer` scores each one against the question: the
+idf-weighted share of the question's words the sentence states, plus, when an
+embedding function is given, the cosine similarity of question and sentence
+(all-MiniLM-L6-v2 recognises paraphrase the word match misses). A sentence that
+adds a name or number the question lacks gains a little; one that lacks the
+kind of answer asked for (a date, a number, a person) loses, and one that does
+not state the relation asked about ("Ukraine's president") scores zero. The weights were picked on the
+realtimeqa dev set (see the issue notes). It does not decide what to cite:
+`ground.py` and `extractive.py` do, with these scores.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from index.sentences import split_sentences
+
+from .lexical import (
+    Terms,
+    answer_type,
+    focus_pairs,
+    has_pair,
+    idf_weights,
+    states_answer_type,
+    terms,
+    weighted_coverage,
+)
+from .types import Passage
+
+__all__ = ["PARAPHRASE_WEIGHT", "Embed", "Evidence", "Focus", "RelevanceScorer", "Scored", "evidence_sentences", "question_relevance"]
+
+Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
+
+# Weights of the combined score (with embeddings); see the module docstring.
+LEXICAL_WEIGHT = 0.5
+SEMANTIC_WEIGHT = 0.5
+NEW_NAME_BONUS = 0.1
+MISSING_TYPE_PENALTY = 0.15
+# A claim's support: its word coverage, or this blend with its embedding similarity when higher,
+# so a close paraphrase passes while the names and numbers must still be stated.
+PARAPHRASE_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence of a retrieved passage, placed exactly in its article."""
+
+    passage: Passage
+    start: int  # offsets in the article text
+    end: int
+    text: str
+    terms: Terms
+    context: Terms  # this sentence plus the one before it in the passage
+
+
+def evidence_sentences(passages: Sequence[Passage]) -> list[Evidence]:
+    """Every distinct sentence of the passages (overlapping chunks share sentences)."""
+    seen, out = set(), []
+    for p in passages:
+        prev_text = ""
+        for s, e in split_sentences(p.text):
+            key = (p.article_id, p.start + s, p.start + e)
+            sent = p.text[s:e]
+            if key not in seen:
+                seen.add(key)
+                out.append(Evidence(p, p.start + s, p.start + e, sent, terms(sent), terms(prev_text + " " + sent)))
+            prev_text = sent
+    return out
+
+
+@dataclass(frozen=True)
+class Focus:
+    """What a question asks: its words, the relations it names, the kind of answer it wants."""
+
+    terms: Terms
+    pairs: tuple[tuple[str, str], ...]
+    answer_type: str | None
+
+    @classmethod
+    def of(cls, question: str) -> "Focus":
+        return cls(terms(question), tuple(focus_pairs(question)), answer_type(question))
+
+
+def question_relevance(focus: Focus, ev: Evidence, idf: dict[str, float]) -> float:
+    """How much of the question this sentence (with its lead-in) is about, 0..1.
+
+    Zero when the question asks about a relation ("Ukraine's president") that the
+    sentence does not state, or wants a kind of answer (a date, a number, a name)
+    the sentence does not contain.
+    """
+    if any(not has_pair(ev.terms, pair) for pair in focus.pairs):
+        return 0.0
+    if not states_answer_type(focus.answer_type, ev.text, focus.terms):
+        return 0.0
+    return weighted_coverage(focus.terms.content, ev.context.content, idf)
+
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    na = math.sqrt(sum(x * x for x in a)) or 1.0
+    nb = math.sqrt(sum(y * y for y in b)) or 1.0
+    return dot / (na * nb)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The question's focus, every evidence sentence, and each one's relevance (same order)."""
+
+    focus: Focus
+    evidence: tuple[Evidence, ...]
+    idf: dict
+    relevance: tuple[float, ...]
+    vectors: tuple | None = None  # the sentences' embeddings, when an embed function was given
+
+
+class RelevanceScorer:
+    """Scores evidence sentences for a question; remembers the last few (question, passages) pairs
+    so the extractive answerer and the verifier share one embedding pass."""
+
+    def __init__(self, embed: Embed | None = None, cache_size: int = 8, max_embedded: int = 24):
+        self.embed = embed
+        self.max_embedded = max_embedded
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def __call__(self, question: str, passages: Sequence[Passage]) -> Scored:
+        key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        scored = self._score(question, passages)
+        self._cache[key] = scored
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return scored
+
+    def _score(self, question: str, passages: Sequence[Passage]) -> Scored:
+        evidence = tuple(evidence_sentences(passages))
+        focus = Focus.of(question)
+        idf = idf_weights([e.terms for e in evidence], also=focus.terms.content)
+        if self.embed is None or not evidence:
+            return Scored(focus, evidence, idf, tuple(question_relevance(focus, ev, idf) for ev in evidence))
+        lexical = [weighted_coverage(focus.terms.content, ev.terms.content, idf) for ev in evidence]
+        # Embed only the sentences with the most word overlap: the embedder is the slow part.
+        order = sorted(range(len(evidence)), key=lambda i: -lexical[i])[: self.max_embedded]
+        got = self.embed([question] + [evidence[i].text for i in order])
+        q = got[0]
+        vectors: list = [None] * len(evidence)
+        for i, vec in zip(order, got[1:]):
+            vectors[i] = vec
+        scores = []
+        for ev, lex, vec in zip(evidence, lexical, vectors):
+            if vec is None:
+                scores.append(0.0)
+                continue
+            if any(not has_pair(ev.terms, pair) for pair in focus.pairs):
+                scores.append(0.0)  # asked about "Ukraine's president", the sentence never relates the two
+                continue
+            score = LEXICAL_WEIGHT * lex + SEMANTIC_WEIGHT * _cosine(q, vec)
+            if ev.terms.salient - focus.terms.content:
+                score += NEW_NAME_BONUS
+            if not states_answer_type(focus.answer_type, ev.text, focus.terms):
+                score -= MISSING_TYPE_PENALTY
+            scores.append(max(0.0, score))
+        return Scored(focus, evidence, idf, tuple(scores), tuple(vectors))
+
+    def similarity(self, scored: Scored, text: str) -> list[float] | None:
+        """Cosine similarity of `text` with each evidence sentence (None without embeddings)."""
+        if self.embed is None or scored.vectors is None:
+            return None
+        vec = self.embed([text])[0]
+        return [0.0 if v is None else _cosine(vec, v) for v in scored.vectors]
