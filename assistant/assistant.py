@@ -12,8 +12,9 @@ a date filter or a boost relative to the question's `as_of` date (`when.py`).
 
 from __future__ import annotations
 
+import re
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Iterable, Iterator, Sequence
 
@@ -53,6 +54,17 @@ def _as_date(value: date | str | None) -> date:
     return date.fromisoformat(str(value).strip()[:10])
 
 
+_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
+
+
+@dataclass(frozen=True)
+class _TimePlan:
+    search: str  # the query without its time phrase
+    strict: TimeScope | None = None  # filter to this window (falls back to a boost when it is empty)
+    boost: SearchFilters | None = None  # prefer passages in this window
+    answer_window: SearchFilters | None = None  # only passages in this window may answer
+
+
 class Assistant:
     def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
                  fallback: Generator | None = None, rewriter: Rewriter | None = None,
@@ -87,31 +99,38 @@ class Assistant:
         time phrases in the query read relative to `as_of` (default: today)."""
         return self._retrieve(query, k or self.settings.top_k, SearchFilters.of(filters), _as_date(as_of))
 
-    def _time_preference(self, query: str, as_of: date) -> tuple[str, TimeScope | None, SearchFilters | None]:
-        """(query without its time phrase, hard date window, soft date boost) for `query`."""
+    def _time_plan(self, query: str, as_of: date) -> _TimePlan:
+        """How `query`'s time phrase (if any) shapes retrieval and what may answer it."""
         scope = time_scope(query, as_of)
         if scope is None:
             days = self.settings.recency_days
             if days <= 0:
-                return query, None, None
+                return _TimePlan(query)
             recent = TimeScope(as_of - timedelta(days=days), as_of, "", False)
-            return query, None, recent.to_filters()
-        stripped = strip_time_phrase(query, scope) or query
+            return _TimePlan(query, boost=recent.to_filters())
+        search = strip_time_phrase(query, scope) or query
         if scope.strict:
-            return stripped, scope.widened(2), None
-        return stripped, None, scope.widened(3).to_filters()
+            return _TimePlan(search, strict=scope.widened(2))
+        window = scope.widened(3).to_filters()
+        # "this week", "recently", "yesterday" speak of the present: only articles of that window can
+        # answer. A bare weekday ("on Sunday") often means the articles' own week, so it only boosts.
+        present = scope.date_to <= as_of and not _WEEKDAY.search(scope.phrase)
+        answer_window = window if present else None
+        return _TimePlan(search, boost=window, answer_window=answer_window)
 
-    def _retrieve(self, query: str, k: int, filters: SearchFilters, as_of: date) -> list[Passage]:
+    def _retrieve(self, query: str, k: int, filters: SearchFilters, as_of: date,
+                  plan: _TimePlan | None = None) -> list[Passage]:
         if not query.strip():
             return []
-        search, strict, boost = self._time_preference(query, as_of)
-        if strict is not None and not (filters.date_from or filters.date_to):
-            passages = self.retriever.retrieve(search, k, strict.to_filters(filters), boost=None)
+        plan = plan or self._time_plan(query, as_of)
+        boost = plan.boost
+        if plan.strict is not None and not (filters.date_from or filters.date_to):
+            passages = self.retriever.retrieve(plan.search, k, plan.strict.to_filters(filters), boost=None)
             if passages:
                 return passages
             # Nothing dated so: search everything, preferring that window, and let verification decide.
-            boost = strict.to_filters()
-        return self.retriever.retrieve(search, k, filters, boost=boost)
+            boost = plan.strict.to_filters()
+        return self.retriever.retrieve(plan.search, k, filters, boost=boost)
 
     def ask_stream(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
                    filters: SearchFilters | dict | None = None) -> Iterator[str | Answer]:
@@ -128,21 +147,26 @@ class Assistant:
         query = question
         if turns and question and self.settings.rewrite_followups:
             query = self.rewriter.rewrite(question, turns) or question
-        passages = self._retrieve(query, self.settings.top_k, filters, as_of_day)
+        plan = self._time_plan(query, as_of_day)
+        passages = self._retrieve(query, self.settings.top_k, filters, as_of_day, plan)
+        usable = passages
+        if plan.answer_window is not None:
+            w = plan.answer_window
+            usable = [p for p in passages if not p.published_at or w.matches(p.source, p.article_id, p.published_at)]
         t1 = time.perf_counter()
         pieces: list[str] = []
-        if passages:
-            for piece in self.generator.stream(query, passages, turns):
+        if usable:
+            for piece in self.generator.stream(query, usable, turns):
                 pieces.append(piece)
                 yield piece
         draft = "".join(pieces).strip()
         t2 = time.perf_counter()
         # Verify against everything retrieved, not only what the generator saw.
-        grounded = self._ground(query, draft, passages)
+        grounded = self._ground(query, draft, usable)
         used = self.generator.name
-        if grounded.abstained and self.fallback is not None and passages:
-            second = generate(self.fallback, query, passages, turns)
-            regrounded = self._ground(query, second, passages)
+        if grounded.abstained and self.fallback is not None and usable:
+            second = generate(self.fallback, query, usable, turns)
+            regrounded = self._ground(query, second, usable)
             if not regrounded.abstained:
                 # Keep the rejected claims of the first draft visible for debugging.
                 grounded = replace(regrounded, claims=grounded.claims + regrounded.claims)
