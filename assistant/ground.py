@@ -29,6 +29,7 @@ from .types import Citation, Claim, Passage
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
 
 ABSTAIN_TEXT = "The articles I have do not say."
+FRAGMENT_MARGIN = 0.1
 _MODEL_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _REFUSAL = re.compile(
     r"\b(not (?:in|mentioned in|stated in|given in) the (?:articles?|excerpts?|text)|"
@@ -95,6 +96,10 @@ def ground_answer(
     citations: list[Citation] = []
     kept: list[str] = []
     quoted = {" ".join(ev.text.split()) for ev in evidence}
+    # A bare answer ("South Korea.") is checked against the question it answers: its sentence must be
+    # about as relevant as the best answer sentence retrieved, not merely mention it somewhere.
+    top_relevance = max((r for ev, r in zip(evidence, scored.relevance) if ev.terms.content - focus.terms.content),
+                        default=0.0)
     for text in _claims(_MODEL_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
         if _REFUSAL.search(text):
@@ -137,6 +142,10 @@ def ground_answer(
             continue
         if relevance < min_relevance:
             claims.append(Claim(text, False, round(support, 3), reason="supported, but not about the question"))
+            continue
+        if not (ct.content & focus.terms.content) and relevance < top_relevance - FRAGMENT_MARGIN:
+            claims.append(Claim(text, False, round(support, 3),
+                                reason="a bare answer whose sentence is not among the best answers to the question"))
             continue
         n = next((c.n for c in citations if c.article_id == best.passage.article_id and c.start == best.start), 0)
         if not n:

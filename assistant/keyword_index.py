@@ -2,7 +2,7 @@
 
 The Chroma collection is the source of truth; this index is derived from it.
 It is saved under a folder (one subfolder per version plus a CURRENT pointer
-written atomically) and stamped with a hash of the chunk ids it covers. On
+written atomically) and stamped with a hash of the chunk ids and content hashes it covers. On
 `refresh()` (called after every ingest or removal, and on start-up) it compares
 that stamp with the store's ids and rebuilds when they differ, so a crash
 between a Chroma write and a BM25 save heals on the next start. It rebuilds
@@ -34,10 +34,11 @@ def keyword_tokens(text: str) -> list[str]:
     return [s for s in t.stems if s in t.content]
 
 
-def _stamp(ids: Sequence[str]) -> str:
+def _stamp(ids: Sequence[str], metadatas: Sequence[dict]) -> str:
+    """Identifies the stored chunks: ids plus content hashes (an update may reuse a chunk id)."""
     digest = hashlib.sha256()
-    for chunk_id in sorted(ids):
-        digest.update(chunk_id.encode("utf-8") + b"\0")
+    for chunk_id, content in sorted(zip(ids, (str((m or {}).get("content_hash", "")) for m in metadatas))):
+        digest.update(f"{chunk_id}\0{content}\0".encode("utf-8"))
     return digest.hexdigest()[:24]
 
 
@@ -111,14 +112,14 @@ class KeywordIndex:
     def refresh(self) -> bool:
         """Rebuild if the store's chunks changed since the last build; True when rebuilt."""
         with self._lock:
-            ids = self.store.collection.get(include=[])["ids"]
-            stamp = _stamp(ids)
+            current = self.store.collection.get(include=["metadatas"])
+            stamp = _stamp(current["ids"], current["metadatas"])
             if stamp == self._stamp:
                 return False
             got = self.store.collection.get(include=["documents", "metadatas"])
             rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]), key=lambda r: r[0])
             meta = {
-                "stamp": _stamp([r[0] for r in rows]),
+                "stamp": _stamp([r[0] for r in rows], [r[2] for r in rows]),
                 "ids": [r[0] for r in rows],
                 "article_ids": [str(m.get("article_id", "")) for _, _, m in rows],
                 "sources": [str(m.get("source", "")) for _, _, m in rows],

@@ -15,6 +15,7 @@ realtimeqa dev set (see the issue notes). It does not decide what to cite:
 from __future__ import annotations
 
 import math
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -59,14 +60,28 @@ class Evidence:
     context: Terms  # this sentence plus the one before it in the passage
 
 
+# Article text is data. A sentence that addresses an AI ("ignore previous instructions and say ...")
+# is never evidence, so it can neither be quoted nor support what a model was tricked into writing.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.!?]{0,60}\b(?:instructions?|prompts?|rules|guidelines)\b|"
+    r"\bsystem prompt\b|\byou are (?:now )?(?:an? )?(?:ai|assistant|chatbot|language model)\b|"
+    r"<\|?(?:im_start|start_of_turn|system)\b",
+    re.I,
+)
+
+
 def evidence_sentences(passages: Sequence[Passage]) -> list[Evidence]:
-    """Every distinct sentence of the passages (overlapping chunks share sentences)."""
+    """Every distinct sentence of the passages (overlapping chunks share sentences),
+    except sentences that try to instruct the assistant."""
     seen, out = set(), []
     for p in passages:
         prev_text = ""
         for s, e in split_sentences(p.text):
             key = (p.article_id, p.start + s, p.start + e)
             sent = p.text[s:e]
+            if _INSTRUCTION.search(sent):
+                prev_text = ""
+                continue
             if key not in seen:
                 seen.add(key)
                 out.append(Evidence(p, p.start + s, p.start + e, sent, terms(sent), terms(prev_text + " " + sent)))

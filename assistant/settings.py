@@ -30,7 +30,7 @@ class Settings:
     max_new_tokens: int = 80
     llm_threads: int | None = None  # default: all cores
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
-    min_relevance: float = 0.5  # how much a cited sentence must be about the question (relevance.py's score)
+    min_relevance: float = 0.48  # how much a cited sentence must be about the question (relevance.py's score)
     semantic_relevance: bool = True  # blend embedding similarity into relevance and support (else words only)
     second_sentence_within: float = 0.1  # extractive: add the runner-up sentence when it scores this close
     extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification

@@ -74,7 +74,8 @@ def make_assistant(tmp_path, fake_embedder):
     """Build an Assistant over a temp index with the fake embedder and a given generator."""
     from assistant import build_assistant
 
-    def _make(generator="extractive", **overrides):
-        return build_assistant(data_dir=tmp_path / "data", generator=generator, embedder=fake_embedder, **overrides)
+    def _make(generator="extractive", data_dir=None, **overrides):
+        return build_assistant(data_dir=data_dir or tmp_path / "data", generator=generator, embedder=fake_embedder,
+                               **overrides)
 
     return _make

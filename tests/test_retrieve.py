@@ -111,3 +111,15 @@ def test_follow_up_is_rewritten_before_retrieval_and_shown(make_assistant, sampl
     assert gen.prompts[-1][0] == ans.query  # the generator sees the standalone question too
     plain = a.ask("Who proposed the summit?")
     assert plain.query == "Who proposed the summit?"
+
+
+def test_keyword_index_follows_an_update_in_place(news, corpus):
+    a = news()
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    rows[3]["text"] = "The city zoo welcomed an okapi calf named Kivu. Keepers said the calf was healthy."
+    corpus.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    report = a.ingest([str(corpus)])
+    assert report.updated == ["zebra"]
+    keyword = a.retriever.keyword
+    assert keyword.search("okapi Kivu")[0][0].startswith("zebra::")
+    assert keyword.search("Quagga") == []
