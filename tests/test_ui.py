@@ -21,6 +21,21 @@ def test_render_abstention_explains_a_withheld_draft_and_escapes_html():
     assert "withheld" in md and "<script>" not in md
 
 
+def test_rewritten_follow_up_is_shown_and_history_loses_the_sources():
+    from ui.render import plain_history
+
+    c = Citation(1, "a1", "Summit", "", "2022-02-21", "Macron proposed it.", 10, 29, 1.0, "Kyodo")
+    first = render_answer(Answer("Who proposed the summit?", "Emmanuel Macron proposed it [1].", False,
+                                 citations=(c,), query="Who proposed the summit?"))
+    assert "Searched for" not in first
+    follow = render_answer(Answer("Who did he call?", "He called Biden [1].", False, citations=(c,),
+                                  query="Who did Emmanuel Macron call?"))
+    assert "_Searched for: Who did Emmanuel Macron call?_" in follow
+    history = plain_history([{"role": "user", "content": "Who proposed the summit?"},
+                             {"role": "assistant", "content": first}])
+    assert history[1] == {"role": "assistant", "content": "Emmanuel Macron proposed it [1]."}
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -6,11 +6,12 @@ answer and its sources. gradio is imported only here (and in ui/__main__).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterator
 
 from assistant import Answer, Assistant
 
-from .render import render_answer, render_draft
+from .render import plain_history, render_answer, render_draft
 
 __all__ = ["build_app", "TITLE", "EXAMPLES"]
 
@@ -24,7 +25,8 @@ def build_app(assistant: Assistant):
 
     def respond(message: str, history: list) -> Iterator[str]:
         draft = ""
-        for item in assistant.ask_stream(message, history):
+        # as_of: today, so "this week" means this week; history without our rendered sources.
+        for item in assistant.ask_stream(message, plain_history(history), as_of=date.today()):
             if isinstance(item, Answer):
                 yield render_answer(item)
             else:

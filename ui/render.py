@@ -11,7 +11,10 @@ import html
 
 from assistant import Answer
 
-__all__ = ["render_answer", "render_draft"]
+__all__ = ["render_answer", "render_draft", "plain_history"]
+
+_SOURCES = "\n\n**Sources**"
+_SEARCHED = "\n\n_Searched for:"
 
 
 def _escape(text: str) -> str:
@@ -25,6 +28,9 @@ def render_draft(text: str) -> str:
 
 def render_answer(answer: Answer) -> str:
     lines = [_escape(answer.text).replace("\\[", "[")]
+    if answer.query and answer.query != answer.question:
+        # A follow-up was rewritten before retrieval: show what was searched, for checking.
+        lines += ["", f"_Searched for: {_escape(answer.query)}_"]
     if answer.abstained:
         rejected = [c for c in answer.claims if not c.supported and c.reason]
         if rejected:
@@ -41,3 +47,19 @@ def render_answer(answer: Answer) -> str:
         lines.append(f"   > \u201c{_escape(c.quote)}\u201d")
         lines.append(f"   > <sub>{_escape(c.article_id)}, characters {c.start}\u2013{c.end}</sub>")
     return "\n".join(lines)
+
+
+def plain_history(history) -> list[dict]:
+    """Chat history as the assistant should read it: our rendered answers cut back to their
+    text (no sources, no markup), so follow-up rewriting sees what was said, not the quotes."""
+    turns = []
+    for item in history or ():
+        role, text = (item.get("role"), item.get("content")) if isinstance(item, dict) else item
+        if not isinstance(text, str):
+            continue
+        if role == "assistant":
+            for marker in (_SEARCHED, _SOURCES):
+                text = text.split(marker)[0]
+            text = text.replace("\\", "")
+        turns.append({"role": role, "content": text})
+    return turns
