@@ -105,7 +105,7 @@ def chunk_article(
         start, end = group[0][0], group[-1][1]
         chunks.append(
             Chunk(
-                id=f"{article.id}::{digest}::{i}",
+                id=f"{article.id}::{i}",  # the id it is stored under (store.storage_id)
                 article_id=article.id,
                 text=text[start:end],
                 start=start,

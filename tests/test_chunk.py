@@ -9,7 +9,7 @@ def test_chunks_are_exact_slices_within_budget(sample_path):
         assert c.text == article.text[c.start:c.end]
         assert c.index == i and c.n_chunks == len(chunks)
         assert estimate_tokens(c.title) + estimate_tokens(c.text) + 2 <= 120
-        assert c.id == f"{article.id}::{article.content_hash}::{i}"
+        assert c.id == f"{article.id}::{i}" and c.content_hash == article.content_hash
     # Together the chunks cover every sentence; most neighbours share one.
     for s, e in split_sentences(article.text):
         assert any(c.start <= s and e <= c.end for c in chunks)
