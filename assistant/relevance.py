@@ -7,9 +7,11 @@ embedding function is given, the cosine similarity of question and sentence
 (all-MiniLM-L6-v2 recognises paraphrase the word match misses). A sentence that
 adds a name or number the question lacks gains a little; one that lacks the
 kind of answer asked for (a date, a number, a person) loses, and one that does
-not state the relation asked about ("Ukraine's president") scores zero. The weights were picked on the
-realtimeqa dev set (see the issue notes). It does not decide what to cite:
-`ground.py` and `extractive.py` do, with these scores.
+not state the relation asked about ("Ukraine's president") scores zero. The
+weights were picked on the realtimeqa dev set. Only the sentences with the most
+word overlap are embedded (`max_embedded`). Sentences that address the
+assistant ("ignore previous instructions...") are dropped as evidence. It does
+not decide what to cite: `ground.py` and `extractive.py` do, with these scores.
 """
 
 from __future__ import annotations
