@@ -22,13 +22,13 @@ from index import IngestReport, Library
 
 from .filters import SearchFilters
 from .generate import Generator, generate
-from .relevance import RelevanceScorer
-from .rewrite import Rewriter, RuleRewriter
-from .when import TimeScope, strip_time_phrase, time_scope
 from .ground import ground_answer
+from .relevance import RelevanceScorer
 from .retrieve import Retriever
+from .rewrite import Rewriter, RuleRewriter
 from .settings import Settings
 from .types import Answer, Passage, Turn
+from .when import TimeScope, strip_time_phrase, time_scope
 
 __all__ = ["Assistant"]
 
