@@ -4,7 +4,9 @@ The draft (from any generator) is split into claims, one per sentence. Each
 claim is matched against every sentence of the retrieved passages; it survives
 only if one article sentence (a) contains every name and number the claim
 states, (b) covers most of the claim's content words, and most of those it
-adds beyond the question, and (c) is about what was asked. Surviving claims
+adds beyond the question, and (c) answers what was asked: its relevance (see
+relevance.py) reaches `min_relevance` and comes within BEST_ANSWER_MARGIN of
+the best-answering sentence retrieved. Surviving claims
 get an [n] pointing at that sentence, with its exact character offsets in the
 article. Markers a model wrote itself are discarded and recomputed: a model is
 never trusted to cite. If no claim survives, the answer abstains. With an
@@ -29,7 +31,7 @@ from .types import Citation, Claim, Passage
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
 
 ABSTAIN_TEXT = "The articles I have do not say."
-FRAGMENT_MARGIN = 0.1
+BEST_ANSWER_MARGIN = 0.1
 _MODEL_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _REFUSAL = re.compile(
     r"\b(not (?:in|mentioned in|stated in|given in) the (?:articles?|excerpts?|text)|"
@@ -96,8 +98,8 @@ def ground_answer(
     citations: list[Citation] = []
     kept: list[str] = []
     quoted = {" ".join(ev.text.split()) for ev in evidence}
-    # A bare answer ("South Korea.") is checked against the question it answers: its sentence must be
-    # about as relevant as the best answer sentence retrieved, not merely mention it somewhere.
+    # A claim answers the question only if its sentence is among the best answers retrieved: "South Korea."
+    # is not verified by a sentence that merely mentions South Korea near the topic.
     top_relevance = max((r for ev, r in zip(evidence, scored.relevance) if ev.terms.content - focus.terms.content),
                         default=0.0)
     for text in _claims(_MODEL_MARKER.sub("", draft).strip(), quoted):
@@ -143,9 +145,9 @@ def ground_answer(
         if relevance < min_relevance:
             claims.append(Claim(text, False, round(support, 3), reason="supported, but not about the question"))
             continue
-        if not (ct.content & focus.terms.content) and relevance < top_relevance - FRAGMENT_MARGIN:
+        if relevance < top_relevance - BEST_ANSWER_MARGIN:
             claims.append(Claim(text, False, round(support, 3),
-                                reason="a bare answer whose sentence is not among the best answers to the question"))
+                                reason="supported, but other retrieved sentences answer the question better"))
             continue
         n = next((c.n for c in citations if c.article_id == best.passage.article_id and c.start == best.start), 0)
         if not n:
