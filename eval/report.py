@@ -22,6 +22,7 @@ METRIC_LABELS = {
     "evidence_hit@5": "evidence hit@5 (gold sentence in passage)",
     "evidence_mrr": "evidence MRR",
     "answer_contains": "answer contains gold",
+    "answer_contains_in_text": "answer contains gold (answer in article text)",
     "answer_em": "answer exact match",
     "answer_f1": "answer token F1",
     "citation_correctness": "citation correctness (answered)",

@@ -165,6 +165,8 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "rr": None,
         "evidence_hit@1": None, "evidence_hit@5": None, "evidence_rr": None,
         "answer_contains": None, "answer_em": None, "answer_f1": None,
+        # RealTime QA marks the questions whose answer string occurs verbatim in a gold article.
+        "answer_in_text": q.extra.get("answer_in_evidence"),
         "citation_correct": None,
         "citation_checks": checks,
         "citation_precision": rate(c["supported"] for c in checks),
@@ -222,6 +224,7 @@ def summarise(records: list[dict]) -> dict:
         "evidence_hit@5": _mean("evidence_hit@5", answerable),
         "evidence_mrr": _mean("evidence_rr", answerable),
         "answer_contains": _mean("answer_contains", answerable),
+        "answer_contains_in_text": _mean("answer_contains", [r for r in answerable if r.get("answer_in_text")]),
         "answer_em": _mean("answer_em", answerable),
         "answer_f1": _mean("answer_f1", answerable),
         "citation_correctness": _mean("citation_correct", answerable),
