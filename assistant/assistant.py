@@ -84,11 +84,13 @@ class Assistant:
         if callable(load):
             load()
 
-    def ingest(self, paths: Iterable[str] | str) -> IngestReport:
-        """Add articles (files, folders, JSONL) to the index; see IngestReport for the outcome."""
+    def ingest(self, paths: Iterable[str] | str, keep_duplicates: bool = False) -> IngestReport:
+        """Add articles (files, folders, URLs; txt/md/html/json/jsonl/rss) to the index; see IngestReport.
+
+        Near-duplicates of stored articles are skipped and reported unless `keep_duplicates`."""
         if isinstance(paths, str):
             paths = [paths]
-        return self.library.ingest([str(p) for p in paths])
+        return self.library.ingest([str(p) for p in paths], keep_duplicates=keep_duplicates)
 
     def is_empty(self) -> bool:
         return self.library.count() == 0

@@ -89,3 +89,14 @@ def test_settings_reject_unknown_keys_and_read_env():
     assert (s.top_k, str(s.data_dir), s.extractive_fallback, s.generator) == (7, "/x", False, "extractive")
     with pytest.raises(ValueError, match="chunk_tokens"):
         Settings(chunk_tokens=400)
+
+
+def test_ingest_skips_a_republished_copy_unless_asked(make_assistant, sample_path, tmp_path):
+    copy = tmp_path / "copy" / "kyodo-2022-02-22-republished.txt"
+    copy.parent.mkdir()
+    copy.write_text(sample_path.read_text(encoding="utf-8").replace("Sunday", "Sunday evening", 1), encoding="utf-8")
+    a = make_assistant("extractive")
+    a.ingest(str(sample_path))
+    report = a.ingest(str(copy))
+    assert report.duplicates and not report.added
+    assert a.ingest(str(copy), keep_duplicates=True).added == ["kyodo-2022-02-22-republished"]
