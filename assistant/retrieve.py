@@ -114,7 +114,6 @@ class VectorRetriever:
         return sorted((_to_passage(n) for n in nodes), key=lambda p: -p.score)
 
 
-
 def diversify(passages: list[Passage], k: int, per_article: int) -> list[Passage]:
     """The first `k` passages in order, at most `per_article` from any one article
     (others fill in only when too few articles are left)."""
