@@ -40,8 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     if report is not None:
         print(f"index was empty: ingested the bundled sample ({report.summary()})", file=sys.stderr)
     assistant.warm_up()
-    print(f"ready in {time.perf_counter() - started:.1f}s: http://{args.host}:{args.port}", file=sys.stderr)
-    build_app(assistant).launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True)
+    app = build_app(assistant)
+    app.launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True, prevent_thread_lock=True)
+    # Printed once the page answers, so scripts can wait for this line.
+    print(f"ready in {time.perf_counter() - started:.1f}s: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    app.block_thread()
     return 0
 
 
