@@ -12,7 +12,6 @@ a date filter or a boost relative to the question's `as_of` date (`when.py`).
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -52,9 +51,6 @@ def _as_date(value: date | str | None) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value).strip()[:10])
-
-
-_WEEKDAY = re.compile(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,7 @@ class Assistant:
         window = scope.widened(3).to_filters()
         # "this week", "recently", "yesterday" speak of the present: only articles of that window can
         # answer. A bare weekday ("on Sunday") often means the articles' own week, so it only boosts.
-        present = scope.date_to <= as_of and not _WEEKDAY.search(scope.phrase)
+        present = scope.date_to <= as_of and not scope.weekday
         answer_window = window if present else None
         return _TimePlan(search, boost=window, answer_window=answer_window)
 

@@ -54,6 +54,11 @@ class TimeScope:
         return replace(self, date_from=self.date_from - timedelta(days=days),
                        date_to=self.date_to + timedelta(days=days))
 
+    @property
+    def weekday(self) -> bool:
+        """Whether the phrase names a weekday ("on Sunday"): news often means the articles' own week."""
+        return re.search(_WEEKDAY, self.phrase, re.I) is not None
+
     def contains(self, day: date | str) -> bool:
         return self.distance(day) == 0
 
