@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
+from index import Chunk, ChromaStore
+
 from .filters import SearchFilters
 from .lexical import terms
 
@@ -35,10 +37,10 @@ def keyword_tokens(text: str) -> list[str]:
     return [s for s in t.stems if s in t.content]
 
 
-def _stamp(ids: Sequence[str], metadatas: Sequence[dict]) -> str:
+def _stamp(chunks: Sequence[Chunk]) -> str:
     """Identifies the stored chunks: ids plus content hashes (an update may reuse a chunk id)."""
     digest = hashlib.sha256()
-    for chunk_id, content in sorted(zip(ids, (str((m or {}).get("content_hash", "")) for m in metadatas))):
+    for chunk_id, content in sorted((c.id, c.content_hash) for c in chunks):
         digest.update(f"{chunk_id}\0{content}\0".encode("utf-8"))
     return digest.hexdigest()[:24]
 
@@ -46,7 +48,7 @@ def _stamp(ids: Sequence[str], metadatas: Sequence[dict]) -> str:
 class KeywordIndex:
     """BM25 search over the chunks of a ChromaStore; `search` returns (chunk_id, score) pairs."""
 
-    def __init__(self, store, path: str | Path):
+    def __init__(self, store: ChromaStore, path: str | Path):
         self.store = store
         self.path = Path(path)
         self._lock = threading.Lock()
@@ -113,26 +115,22 @@ class KeywordIndex:
     def refresh(self) -> bool:
         """Rebuild if the store's chunks changed since the last build; True when rebuilt."""
         with self._lock:
-            current = self.store.collection.get(include=["metadatas"])
-            stamp = _stamp(current["ids"], current["metadatas"])
-            if stamp == self._stamp:
+            if _stamp(self.store.chunks(with_text=False)) == self._stamp:
                 return False
-            got = self.store.collection.get(include=["documents", "metadatas"])
-            rows = sorted(zip(got["ids"], got["documents"], got["metadatas"]), key=lambda r: r[0])
+            chunks = sorted(self.store.chunks(), key=lambda c: c.id)
             meta = {
-                "stamp": _stamp([r[0] for r in rows], [r[2] for r in rows]),
-                "ids": [r[0] for r in rows],
-                "article_ids": [str(m.get("article_id", "")) for _, _, m in rows],
-                "sources": [str(m.get("source", "")) for _, _, m in rows],
-                "days": [str(m.get("published_at", ""))[:10] for _, _, m in rows],
+                "stamp": _stamp(chunks),
+                "ids": [c.id for c in chunks],
+                "article_ids": [c.article_id for c in chunks],
+                "sources": [c.source for c in chunks],
+                "days": [c.published_at[:10] for c in chunks],
             }
             model = None
-            if rows:
+            if chunks:
                 import bm25s
 
                 model = bm25s.BM25()
-                corpus = [keyword_tokens(f"{m.get('title', '')}\n{d or ''}") or ["\u2205"] for _, d, m in rows]
-                model.index(corpus, show_progress=False)
+                model.index([keyword_tokens(f"{c.title}\n{c.text}") or ["\u2205"] for c in chunks], show_progress=False)
             self._save(meta, model)
             self._apply(meta, model)
             return True

@@ -150,10 +150,8 @@ class HybridRetriever:
         self.boost_weight = boost_weight
 
     def _fetch(self, ids: list[str]) -> dict[str, Passage]:
-        if not ids:
-            return {}
-        got = self.store.collection.get(ids=ids, include=["documents", "metadatas"])
-        return {i: _passage(i, d, m or {}, 0.0) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        return {c.id: Passage(c.id, c.article_id, c.text, 0.0, c.start, c.end, c.title, c.url, c.source,
+                              c.published_at) for c in self.store.chunks(ids)}
 
     def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]:

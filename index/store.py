@@ -192,6 +192,24 @@ class ChromaStore:
         chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
+    def chunks(self, ids: Sequence[str] | None = None, with_text: bool = True, page: int = 5000) -> list[Chunk]:
+        """The stored chunks with these `ids` (missing ones are left out), or every chunk, paged.
+        Without `with_text` only metadata is read (Chunk.text is "")."""
+        include = ["documents", "metadatas"] if with_text else ["metadatas"]
+        if ids is not None:
+            got = self.collection.get(ids=list(ids), include=include) if ids else {"ids": []}
+            return [chunk_from_record(i, d, m or {}) for i, d, m in
+                    zip(got["ids"], got.get("documents") or [""] * len(got["ids"]), got.get("metadatas") or [])]
+        out: list[Chunk] = []
+        offset = 0
+        while True:
+            got = self.collection.get(include=include, limit=page, offset=offset)
+            texts = got.get("documents") or [""] * len(got["ids"])
+            out += [chunk_from_record(i, d, m or {}) for i, d, m in zip(got["ids"], texts, got["metadatas"] or [])]
+            if len(got["ids"]) < page:
+                return out
+            offset += page
+
     def article_text(self, article_id: str) -> str | None:
         """An article's clean text rebuilt from its chunks (exact slices at known offsets), or None."""
         chunks = self.chunks_of(article_id)
