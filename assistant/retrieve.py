@@ -134,7 +134,7 @@ class HybridRetriever:
 
     `boost` (optional SearchFilters) marks passages to prefer without excluding the
     rest: the caller's soft date window ("this week"). Scores in the returned
-    passages are the fused scores; `last_signals` keeps each list's ranks.
+    passages are the fused (reciprocal rank) scores.
     """
 
     def __init__(self, store: ChromaStore, dense: VectorRetriever, keyword: KeywordIndex | None,
