@@ -159,7 +159,7 @@ class Assistant:
                 yield piece
         draft = "".join(pieces).strip()
         t2 = time.perf_counter()
-        # Verify against everything retrieved, not only what the generator saw.
+        # Verify against every usable passage, not only the ones an LLM prompt had room for.
         grounded = self._ground(query, draft, usable)
         used = self.generator.name
         if grounded.abstained and self.fallback is not None and usable:
