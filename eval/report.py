@@ -17,6 +17,8 @@ METRIC_LABELS = {
     "recall@1": "retrieval recall@1 (gold article)",
     "recall@5": "retrieval recall@5 (gold article)",
     "recall@10": "retrieval recall@10 (gold article)",
+    "hit@1": "retrieval hit@1 (a gold article first)",
+    "hit@5": "retrieval hit@5 (a gold article in top 5)",
     "mrr": "retrieval MRR (gold article)",
     "evidence_hit@1": "evidence hit@1 (gold sentence in passage)",
     "evidence_hit@5": "evidence hit@5 (gold sentence in passage)",

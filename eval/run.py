@@ -162,6 +162,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "passages": [{"chunk_id": p.chunk_id, "article_id": p.article_id, "score": round(p.score, 4)}
                      for p in ans.passages],
         **{f"recall@{k}": None for k in RECALL_KS},
+        "hit@1": None, "hit@5": None,
         "rr": None,
         "evidence_hit@1": None, "evidence_hit@5": None, "evidence_rr": None,
         "answer_contains": None, "answer_em": None, "answer_f1": None,
@@ -181,6 +182,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
     if q.answerable:
         answered = not ans.abstained
         record.update({f"recall@{k}": recall_at_k(retrieved, q.evidence_ids, k) for k in RECALL_KS})
+        record.update({"hit@1": hit_at_k(by_article, 1), "hit@5": hit_at_k(by_article, 5)})
         record["rr"] = reciprocal_rank(by_article)
         if q.evidence:
             record.update({"evidence_hit@1": hit_at_k(by_evidence, 1), "evidence_hit@5": hit_at_k(by_evidence, 5),
@@ -219,6 +221,8 @@ def summarise(records: list[dict]) -> dict:
         "unanswerable": len(records) - len(answerable),
         "answered": len(answered),
         **{f"recall@{k}": _mean(f"recall@{k}", answerable) for k in RECALL_KS},
+        "hit@1": _mean("hit@1", answerable),
+        "hit@5": _mean("hit@5", answerable),
         "mrr": _mean("rr", answerable),
         "evidence_hit@1": _mean("evidence_hit@1", answerable),
         "evidence_hit@5": _mean("evidence_hit@5", answerable),

@@ -173,3 +173,13 @@ def test_limit_takes_the_first_n_of_each_questions_file():
     assert [q.id for q in select_questions(qs, 2)] == ["a1", "a2", "n1", "n2"]
     assert [q.id for q in select_questions(qs, 1)] == ["a1", "n1"]
     assert len(select_questions(qs, None)) == 5
+
+
+def test_hit_at_k_counts_any_gold_article_where_recall_counts_each():
+    two_gold = _q("q3", evidence_ids=("a1", "a2"))
+    r = score_answer(two_gold, _answer("Macron proposed the summit [1].", (P_GOLD, P_OTHER), citations=(CITE,)))
+    assert (r["hit@1"], r["hit@5"], r["recall@1"], r["recall@5"]) == (True, True, 0.5, 0.5)
+    miss = score_answer(_q("q4"), _answer("Macron proposed the summit.", (P_OTHER,)))
+    assert (miss["hit@1"], miss["hit@5"]) == (False, False)
+    s = summarise([r, miss])
+    assert s["hit@1"] == 0.5 and s["recall@1"] == 0.25
