@@ -47,8 +47,11 @@ class Library:
         try:
             report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article,
                             keep_duplicates=keep_duplicates)
-        finally:
-            # Also after a failure part-way: whatever did get stored must be searchable everywhere.
+        except BaseException:
+            # A failure part-way: whatever did get stored must be searchable everywhere.
+            self._changed()
+            raise
+        if report.added or report.updated:  # an unchanged re-run costs the listeners nothing
             self._changed()
         return report
 

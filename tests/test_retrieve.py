@@ -53,6 +53,15 @@ def test_keyword_index_follows_ingest_and_removal(news, tmp_path):
     assert len(again) == 3 and again.refresh() is False
 
 
+def test_listeners_hear_of_changes_only(news, corpus):
+    a = news()
+    heard = []
+    a.library.on_change(lambda: heard.append(1))
+    assert a.ingest([str(corpus)]).unchanged and heard == []
+    a.library.remove(["zebra"])
+    assert heard == [1]
+
+
 def test_keyword_index_heals_when_the_store_changed_behind_its_back(news):
     a = news()
     keyword = a.retriever.keyword
