@@ -20,7 +20,7 @@ from .filters import SearchFilters
 from .keyword_index import KeywordIndex
 from .types import Passage
 
-__all__ = ["Retriever", "VectorRetriever", "HybridRetriever", "diversify"]
+__all__ = ["Retriever", "VectorRetriever", "HybridRetriever", "diversify", "llama_index_embedding"]
 
 
 @runtime_checkable
@@ -51,7 +51,8 @@ def _metadata_filters(filters: SearchFilters | None):
     return MetadataFilters(filters=parts)
 
 
-def _embedding_adapter(embedder: Embedder):
+def llama_index_embedding(embedder: Embedder):
+    """Our Embedder as a llama-index BaseEmbedding (passed explicitly, never via the global Settings)."""
     from llama_index.core.embeddings import BaseEmbedding
     from pydantic import PrivateAttr
 
@@ -105,7 +106,7 @@ class VectorRetriever:
         from llama_index.vector_stores.chroma import ChromaVectorStore
 
         vector_store = ChromaVectorStore(chroma_collection=store.collection)
-        self._index = VectorStoreIndex.from_vector_store(vector_store, embed_model=_embedding_adapter(embedder))
+        self._index = VectorStoreIndex.from_vector_store(vector_store, embed_model=llama_index_embedding(embedder))
 
     def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]:
         if not query.strip():

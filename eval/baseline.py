@@ -41,29 +41,10 @@ _EXCLUDED_META = ["article_id", "url"]  # ids and links are not text: kept out o
 
 
 def _embed_model(embedder):
-    from llama_index.core.embeddings import BaseEmbedding
-    from pydantic import PrivateAttr
+    # The same adapter Citewire's dense retriever uses: the same embedder, seen the same way by llama-index.
+    from assistant.retrieve import llama_index_embedding
 
-    class _Adapter(BaseEmbedding):
-        _embedder: object = PrivateAttr()
-
-        def __init__(self, embedder):
-            super().__init__(model_name="citewire-eval-embedder", embed_batch_size=32)
-            self._embedder = embedder
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._embedder.embed_batch([query])[0]
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._embedder.embed_batch([text])[0]
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._embedder.embed_batch(texts)
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return _Adapter(embedder)
+    return llama_index_embedding(embedder)
 
 
 def _load_corpus(paths) -> list:
