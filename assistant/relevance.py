@@ -132,7 +132,6 @@ class Scored:
 
     focus: Focus
     evidence: tuple[Evidence, ...]
-    idf: dict
     relevance: tuple[float, ...]
     vectors: tuple | None = None  # the sentences' embeddings, when an embed function was given
 
@@ -163,7 +162,7 @@ class RelevanceScorer:
         focus = Focus.of(question)
         idf = idf_weights([e.terms for e in evidence], also=focus.terms.content)
         if self.embed is None or not evidence:
-            return Scored(focus, evidence, idf, tuple(question_relevance(focus, ev, idf) for ev in evidence))
+            return Scored(focus, evidence, tuple(question_relevance(focus, ev, idf) for ev in evidence))
         lexical = [weighted_coverage(focus.terms.content, ev.terms.content, idf) for ev in evidence]
         # Embed only the sentences with the most word overlap: the embedder is the slow part.
         order = sorted(range(len(evidence)), key=lambda i: -lexical[i])[: self.max_embedded]
@@ -186,7 +185,7 @@ class RelevanceScorer:
             if not states_answer_type(focus.answer_type, ev.text, focus.terms):
                 score -= MISSING_TYPE_PENALTY
             scores.append(max(0.0, score))
-        return Scored(focus, evidence, idf, tuple(scores), tuple(vectors))
+        return Scored(focus, evidence, tuple(scores), tuple(vectors))
 
     def similarity(self, scored: Scored, text: str) -> list[float] | None:
         """Cosine similarity of `text` with each evidence sentence (None without embeddings)."""
