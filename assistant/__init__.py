@@ -14,18 +14,21 @@ from index import IngestReport, LoadFailure
 from .assistant import Assistant
 from .filters import SearchFilters
 from .factory import build_assistant, ingest_sample_if_empty, make_generator
-from .generate import GENERATORS, Generator
+from .generate import GENERATORS, NOT_FOUND, Generator, GeneratorError
 from .retrieve import Retriever
 from .settings import Settings
-from .types import Answer, Citation, Claim, Passage
+from .types import CITATION_MARKER, Answer, Citation, Claim, Passage
 
 __all__ = [
+    "CITATION_MARKER",
     "GENERATORS",
+    "NOT_FOUND",
     "Answer",
     "Assistant",
     "Citation",
     "Claim",
     "Generator",
+    "GeneratorError",
     "IngestReport",
     "LoadFailure",
     "Passage",

@@ -21,8 +21,8 @@ import threading
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from .generate import NOT_FOUND
-from .types import Passage, Turn
+from .generate import NOT_FOUND, GeneratorError
+from .types import CITATION_MARKER, Passage, Turn
 
 __all__ = ["ChatLLMGenerator", "GeneratorError", "build_chat_messages", "ollama", "openai_compatible"]
 
@@ -44,12 +44,7 @@ SYSTEM_PROMPT = (
 # new turn; its brackets are swapped for look-alikes so the text stays readable.
 _TAG_LIKE = re.compile(r"<{1,2}((?:\s*/\s*)?[A-Za-z_|][^<>\n]{0,60}?)\s*>{1,2}")
 _INST = re.compile(r"\[\s*(/?\s*INST)\s*\]", re.I)
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _TURN_CHARS = 600  # an earlier turn is context, not content: keep it short
-
-
-class GeneratorError(RuntimeError):
-    """A generator backend could not produce a draft (unreachable, timed out, or refused)."""
 
 
 def _defuse(text: str) -> str:
@@ -81,7 +76,7 @@ def _earlier_turns(history: Sequence[Turn], max_turns: int) -> list[tuple[str, s
         return []
     turns: list[tuple[str, str]] = []
     for role, text in list(history)[-4 * max_turns:]:
-        text = " ".join(_MARKER.sub("", _defuse(text)).split())
+        text = " ".join(CITATION_MARKER.sub("", _defuse(text)).split())
         if role not in ("user", "assistant") or not text:
             continue
         if turns and turns[-1][0] == role:

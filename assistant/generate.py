@@ -12,12 +12,16 @@ from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from .types import Passage, Turn
 
-__all__ = ["Generator", "generate", "build_prompt", "GENERATORS", "NOT_FOUND"]
+__all__ = ["Generator", "GeneratorError", "generate", "build_prompt", "GENERATORS", "NOT_FOUND"]
 
 # The accepted `generator` names; the last two are forms, e.g. "ollama:llama3.2:3b",
 # "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct" (see factory.make_generator).
 GENERATORS = ("local", "extractive", "ollama:<model>", "openai:<base_url>#<model>")
 NOT_FOUND = "Not in the articles."
+
+
+class GeneratorError(RuntimeError):
+    """A generator backend could not produce a draft (unreachable, timed out, or refused)."""
 
 
 @runtime_checkable

@@ -26,13 +26,12 @@ from index.sentences import split_sentences
 
 from .lexical import idf_weights, terms, weighted_coverage
 from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
-from .types import Citation, Claim, Passage
+from .types import CITATION_MARKER, Citation, Claim, Passage, with_marker
 
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
 
 ABSTAIN_TEXT = "The articles I have do not say."
 BEST_ANSWER_MARGIN = 0.1
-_MODEL_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _REFUSAL = re.compile(
     r"\b(not (?:in|mentioned in|stated in|given in) the (?:articles?|excerpts?|text)|"
     r"(?:do|does) not (?:say|mention|state)|no information|cannot answer|can't answer|"
@@ -72,14 +71,6 @@ def _surface_words(text: str, stems: set[str]) -> list[str]:
     return words
 
 
-def _with_marker(claim: str, n: int) -> str:
-    claim = claim.rstrip()
-    m = re.search(r"[.!?]+[\"'\u201d\u2019]*$", claim)
-    if m:
-        return f"{claim[:m.start()]} [{n}]{claim[m.start():]}"
-    return f"{claim} [{n}]."
-
-
 def ground_answer(
     question: str,
     draft: str,
@@ -102,7 +93,7 @@ def ground_answer(
     # is not verified by a sentence that merely mentions South Korea near the topic.
     top_relevance = max((r for ev, r in zip(evidence, scored.relevance) if ev.terms.content - focus.terms.content),
                         default=0.0)
-    for text in _claims(_MODEL_MARKER.sub("", draft).strip(), quoted):
+    for text in _claims(CITATION_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
         if _REFUSAL.search(text):
             claims.append(Claim(text, False, 0.0, reason="the model said the articles do not answer"))
@@ -158,7 +149,7 @@ def ground_answer(
                          round(support, 3), p.source)
             )
         claims.append(Claim(text, True, round(support, 3), citation=n))
-        kept.append(_with_marker(text, n))
+        kept.append(with_marker(text, n))
 
     if not kept:
         return Grounded(ABSTAIN_TEXT, (), tuple(claims), True)

@@ -7,11 +7,24 @@ ever see these.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Passage", "Citation", "Claim", "Answer", "Turn"]
+__all__ = ["Passage", "Citation", "Claim", "Answer", "Turn", "CITATION_MARKER", "with_marker"]
 
 Turn = tuple[str, str]  # (role, text), role in {"user", "assistant"}
+
+# An answer's citation markers: " [1]", " [1, 2]" (with the space before them, so a sub() leaves clean text).
+CITATION_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
+
+
+def with_marker(sentence: str, n: int) -> str:
+    """`sentence` with " [n]" before its closing punctuation ("He said so [1].")."""
+    sentence = sentence.rstrip()
+    m = re.search(r"[.!?]+[\"'\u201d\u2019]*$", sentence)
+    if m:
+        return f"{sentence[:m.start()]} [{n}]{sentence[m.start():]}"
+    return f"{sentence} [{n}]."
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ each 1024-token chunk, which is part of what is being compared.
 
 from __future__ import annotations
 
-import re
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from assistant import Answer, Citation, Passage, Settings, make_generator
-from assistant.generate import NOT_FOUND
+from assistant import NOT_FOUND, Answer, Citation, Passage, Settings, make_generator
+from assistant.types import with_marker
 
 from .dataset import Dataset, select_questions
 from .metrics import best_matching_sentence, split_answer_sentences
@@ -131,16 +130,11 @@ class BaselinePipeline:
                 quote = best_matching_sentence(sentence, quotes)
                 citations.append(Citation(i, top.article_id, top.title, top.url, top.published_at, quote,
                                           0, 0, top.score, top.source))
-                parts.append(_with_marker(sentence, i))
+                parts.append(with_marker(sentence, i))
             text = " ".join(parts)
         return Answer(question=question, text=text, abstained=abstained, citations=tuple(citations),
                       passages=tuple(passages), draft=draft, generator=f"{BASELINE_NAME}+{self.generator.name}",
                       timings={"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0}, query=question)
-
-
-def _with_marker(sentence: str, n: int) -> str:
-    m = re.search(r"[.!?]+[\"'\u201d\u2019]*$", sentence)
-    return f"{sentence[:m.start()]} [{n}]{sentence[m.start():]}" if m else f"{sentence} [{n}]."
 
 
 def baseline_cache_dir(dataset: Dataset, settings: Settings) -> Path:

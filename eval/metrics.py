@@ -17,6 +17,8 @@ import unicodedata
 from collections import Counter
 from typing import Iterable, Sequence
 
+from assistant import CITATION_MARKER
+
 __all__ = [
     "strip_citation_markers",
     "split_answer_sentences",
@@ -40,7 +42,6 @@ __all__ = [
 
 MIN_CLAIM_COVERAGE = 0.7  # share of a claim's new content words its cited sentence must contain
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
-_MARKER = re.compile(r"\s*\[\d+(?:\s*,\s*\d+)*\]")
 _MARKER_NUMBERS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 # A sentence ends at . ! or ? (plus closing quotes and any [n] markers) followed by
 # whitespace and something that can start a sentence. "3.5" and "e.g. the" do not split.
@@ -62,7 +63,7 @@ if while after before because since until unless though although whether s said 
 
 def strip_citation_markers(text: str) -> str:
     """The answer without its [n] markers, so a gold answer "1" never matches "[1]"."""
-    return _MARKER.sub("", text)
+    return CITATION_MARKER.sub("", text)
 
 
 def _ends_sentence(text: str, dot: int) -> bool:

@@ -7,7 +7,8 @@ import index
 
 def test_exported_names():
     assert sorted(assistant.__all__) == sorted([
-        "GENERATORS", "Answer", "Assistant", "Citation", "Claim", "Generator", "IngestReport", "LoadFailure",
+        "CITATION_MARKER", "GENERATORS", "NOT_FOUND", "Answer", "Assistant", "Citation", "Claim", "Generator",
+        "GeneratorError", "IngestReport", "LoadFailure",
         "Passage", "Retriever", "SearchFilters", "Settings", "build_assistant", "ingest_sample_if_empty", "make_generator",
     ])
     for name in assistant.__all__ + index.__all__:
