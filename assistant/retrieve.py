@@ -1,12 +1,11 @@
 """Retrieval: question -> the best-matching passages, dense + keyword, fused.
 
-`Retriever.retrieve` is the seam. `VectorRetriever` runs a llama-index
-VectorStoreIndex over the Chroma collection, with our embedder wrapped as a
-llama-index embedding (never the global `Settings`). llama-index types are
-converted to `Passage` here and go no further. `HybridRetriever` fuses it with
-BM25 (`KeywordIndex`) by reciprocal rank fusion, can boost passages that match
-a preference (a date window), and keeps one article from filling every slot.
-Query rewriting and turning "this week" into dates happen before this.
+`Retriever.retrieve` is the seam. `HybridRetriever` fuses dense search
+(`dense.DenseRetriever`) with BM25 (`KeywordIndex`) by reciprocal rank fusion,
+can boost passages that match a preference (a date window), and keeps one
+article from filling every slot. It reads chunks only through the store adapter
+and sees no Chroma or llama-index type. Query rewriting and the search plan
+(what "this week" means, `plan.py`) happen before this.
 """
 
 from __future__ import annotations
@@ -14,13 +13,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
-from index import ChromaStore, Embedder
+from index import ChromaStore, SearchFilters
 
-from .filters import SearchFilters
+from .dense import DenseRetriever
 from .keyword_index import KeywordIndex
 from .types import Passage
 
-__all__ = ["Retriever", "VectorRetriever", "HybridRetriever", "diversify", "llama_index_embedding"]
+__all__ = ["Retriever", "HybridRetriever", "diversify"]
 
 
 @runtime_checkable
@@ -29,90 +28,6 @@ class Retriever(Protocol):
 
     def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]: ...
-
-
-def _metadata_filters(filters: SearchFilters | None):
-    """SearchFilters -> llama-index MetadataFilters over the chunk metadata (None when empty)."""
-    if filters is None or filters.empty:
-        return None
-    from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
-
-    parts = []
-    if filters.sources:
-        parts.append(MetadataFilter(key="source", value=list(filters.sources), operator=FilterOperator.IN))
-    if filters.article_ids:
-        parts.append(MetadataFilter(key="article_id", value=list(filters.article_ids), operator=FilterOperator.IN))
-    if filters.date_from:
-        day = int(filters.date_from.replace("-", ""))
-        parts.append(MetadataFilter(key="published_day", value=day, operator=FilterOperator.GTE))
-    if filters.date_to:
-        day = int(filters.date_to.replace("-", ""))
-        parts.append(MetadataFilter(key="published_day", value=day, operator=FilterOperator.LTE))
-    return MetadataFilters(filters=parts)
-
-
-def llama_index_embedding(embedder: Embedder):
-    """Our Embedder as a llama-index BaseEmbedding (passed explicitly, never via the global Settings)."""
-    from llama_index.core.embeddings import BaseEmbedding
-    from pydantic import PrivateAttr
-
-    class _Adapter(BaseEmbedding):
-        _embedder: Embedder = PrivateAttr()
-
-        def __init__(self, embedder: Embedder):
-            super().__init__(model_name="citewire-embedder", embed_batch_size=32)
-            self._embedder = embedder
-
-        def _get_query_embedding(self, query: str) -> list[float]:
-            return self._embedder.embed_batch([query])[0]
-
-        def _get_text_embedding(self, text: str) -> list[float]:
-            return self._embedder.embed_batch([text])[0]
-
-        def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-            return self._embedder.embed_batch(texts)
-
-        async def _aget_query_embedding(self, query: str) -> list[float]:
-            return self._get_query_embedding(query)
-
-    return _Adapter(embedder)
-
-
-def _passage(chunk_id: str, text: str, meta: dict, score: float) -> Passage:
-    return Passage(
-        chunk_id=chunk_id,
-        article_id=str(meta.get("article_id", "")),
-        text=text or "",
-        score=score,
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", 0)),
-        title=str(meta.get("title", "")),
-        url=str(meta.get("url", "")),
-        source=str(meta.get("source", "")),
-        published_at=str(meta.get("published_at", "")),
-    )
-
-
-def _to_passage(node_with_score) -> Passage:
-    node = node_with_score.node
-    return _passage(node.node_id, node.get_content(), node.metadata or {}, float(node_with_score.score or 0.0))
-
-
-class VectorRetriever:
-    """Dense retrieval over a ChromaStore with a llama-index VectorStoreIndex (no boost: see HybridRetriever)."""
-
-    def __init__(self, store: ChromaStore, embedder: Embedder):
-        from llama_index.core import VectorStoreIndex
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
-        vector_store = ChromaVectorStore(chroma_collection=store.collection)
-        self._index = VectorStoreIndex.from_vector_store(vector_store, embed_model=llama_index_embedding(embedder))
-
-    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None) -> list[Passage]:
-        if not query.strip():
-            return []
-        nodes = self._index.as_retriever(similarity_top_k=k, filters=_metadata_filters(filters)).retrieve(query)
-        return sorted((_to_passage(n) for n in nodes), key=lambda p: -p.score)
 
 
 def diversify(passages: list[Passage], k: int, per_article: int) -> list[Passage]:
@@ -138,9 +53,8 @@ class HybridRetriever:
     passages are the fused (reciprocal rank) scores.
     """
 
-    def __init__(self, store: ChromaStore, dense: VectorRetriever, keyword: KeywordIndex | None,
-                 candidates: int = 30, rrf_k: int = 60, per_article: int = 2, keyword_weight: float = 1.0,
-                 boost_weight: float = 1.0):
+    def __init__(self, store: ChromaStore, dense: DenseRetriever, keyword: KeywordIndex | None, *,
+                 candidates: int, rrf_k: int, per_article: int, keyword_weight: float, boost_weight: float):
         self.store = store
         self.dense = dense
         self.keyword = keyword
@@ -151,10 +65,9 @@ class HybridRetriever:
         self.boost_weight = boost_weight
 
     def _fetch(self, ids: list[str]) -> dict[str, Passage]:
-        return {c.id: Passage(c.id, c.article_id, c.text, 0.0, c.start, c.end, c.title, c.url, c.source,
-                              c.published_at) for c in self.store.chunks(ids)}
+        return {c.id: Passage.from_chunk(c, 0.0) for c in self.store.chunks(ids)}
 
-    def retrieve(self, query: str, k: int = 5, filters: SearchFilters | None = None,
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]:
         if not query.strip():
             return []

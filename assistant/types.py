@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from index import Chunk
+
 __all__ = ["Passage", "Citation", "Claim", "Answer", "Turn", "CITATION_MARKER", "with_marker"]
 
 Turn = tuple[str, str]  # (role, text), role in {"user", "assistant"}
@@ -41,6 +43,12 @@ class Passage:
     url: str = ""
     source: str = ""
     published_at: str = ""
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, score: float) -> "Passage":
+        """A stored chunk as a retrieved passage with `score`."""
+        return cls(chunk.id, chunk.article_id, chunk.text, score, chunk.start, chunk.end, chunk.title, chunk.url,
+                   chunk.source, chunk.published_at)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -95,6 +103,7 @@ class Answer:
     query: str = ""  # the standalone query retrieval used (a follow-up rewritten with its history)
     as_of: str = ""  # ISO date the question was asked "as of" ("today" for relative dates)
     filters: dict = field(default_factory=dict)  # SearchFilters applied to retrieval, as a dict
+    span: str = ""  # the short answer (a name, number, date, place) copied verbatim from citations[0].quote
 
     def to_dict(self) -> dict:
         return {
@@ -110,4 +119,5 @@ class Answer:
             "query": self.query,
             "as_of": self.as_of,
             "filters": dict(self.filters),
+            "span": self.span,
         }

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from assistant import NOT_FOUND, Answer, Citation, Passage, Settings, make_generator
+from assistant.generate import load_model
 from assistant.types import with_marker
 
 from .dataset import Dataset, select_questions
@@ -41,7 +42,7 @@ _EXCLUDED_META = ["article_id", "url"]  # ids and links are not text: kept out o
 
 def _embed_model(embedder):
     # The same adapter Citewire's dense retriever uses: the same embedder, seen the same way by llama-index.
-    from assistant.retrieve import llama_index_embedding
+    from assistant.dense import llama_index_embedding
 
     return llama_index_embedding(embedder)
 
@@ -95,9 +96,7 @@ class BaselinePipeline:
 
     def warm_up(self) -> None:
         self.retrieve("warm-up")
-        load = getattr(self.generator, "load", None)
-        if callable(load):
-            load()
+        load_model(self.generator)
 
     def retrieve(self, query: str) -> list[Passage]:
         from llama_index.core.schema import MetadataMode

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import urlparse
 
+from .filters import SearchFilters
 from .types import Chunk
 
 __all__ = ["ChromaStore", "ArticleState", "chunk_metadata", "chunk_from_record", "storage_id"]
@@ -43,6 +44,27 @@ def _metadata_value(value: object) -> str | int | float | bool | None:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def _day(iso_date: str) -> int:
+    """An ISO date as the integer stored in `published_day` (2022-02-21 -> 20220221; unknown -> 0)."""
+    return int(iso_date[:10].replace("-", "")) if iso_date else 0
+
+
+def _where(filters: SearchFilters | None) -> dict | None:
+    """SearchFilters as a Chroma `where` over the chunk metadata (None when nothing is filtered)."""
+    if filters is None or filters.empty:
+        return None
+    parts: list[dict] = []
+    if filters.sources:
+        parts.append({"source": {"$in": list(filters.sources)}})
+    if filters.article_ids:
+        parts.append({"article_id": {"$in": list(filters.article_ids)}})
+    if filters.date_from:
+        parts.append({"published_day": {"$gte": _day(filters.date_from)}})
+    if filters.date_to:
+        parts.append({"published_day": {"$lte": _day(filters.date_to)}})
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
 def chunk_metadata(chunk: Chunk, extra: Mapping[str, object] | None = None) -> dict:
     """Flat metadata stored with a chunk (Chroma allows str/int/float/bool only).
 
@@ -55,7 +77,7 @@ def chunk_metadata(chunk: Chunk, extra: Mapping[str, object] | None = None) -> d
         "source": chunk.source,
         "published_at": chunk.published_at,
         # An integer date (20220221) so date ranges can be filtered with $gte/$lte.
-        "published_day": int(chunk.published_at.replace("-", "")) if chunk.published_at else 0,
+        "published_day": _day(chunk.published_at),
         "chunk_index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
@@ -157,9 +179,6 @@ class ChromaStore:
                 metadatas=[chunk_metadata(c, extra.get(c.article_id)) for c in part],
             )
 
-    def article_state(self, article_id: str) -> ArticleState:
-        return self.article_states([article_id])[article_id]
-
     def article_states(self, article_ids: Iterable[str], batch: int = 500) -> dict[str, ArticleState]:
         """What is stored for each of `article_ids`, with one query per `batch` ids."""
         ids = list(dict.fromkeys(article_ids))
@@ -174,6 +193,15 @@ class ChromaStore:
                 stored, _ = per_article.get(h, (0, 0))
                 per_article[h] = (stored + 1, int(meta.get("n_chunks", 0)))
         return {a: ArticleState(c) for a, c in counts.items()}
+
+    def query(self, vector: Sequence[float], k: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
+        """The `k` chunks nearest to `vector` that pass `filters`, with cosine similarity, best first."""
+        if k < 1:
+            return []
+        got = self.collection.query(query_embeddings=[list(map(float, vector))], n_results=k, where=_where(filters),
+                                    include=["documents", "metadatas", "distances"])
+        rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
+        return [(chunk_from_record(i, d, m or {}), 1.0 - float(dist)) for i, d, m, dist in rows]
 
     def fingerprints(self) -> list[tuple[str, str]]:
         """(article_id, simhash) of every stored article that has one (read from its first chunk)."""

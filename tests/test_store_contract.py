@@ -1,6 +1,7 @@
 """One contract for both store modes: embedded Chroma and a `chroma run` server
 on loopback reached through the HTTP client. Same ingest, re-ingest, update,
-remove, list and retrieve behaviour in each."""
+remove, list, query and retrieve behaviour in each. The embedded half runs in
+the fast loop; the server half is marked integration (it starts a process)."""
 
 import json
 import os
@@ -13,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant import SearchFilters
 from tests.fakes import FakeEmbedder
-
-pytestmark = pytest.mark.integration  # starts a server process; a few seconds
 
 CHROMA = Path(sys.executable).with_name("chroma")
 
@@ -59,7 +59,7 @@ def chroma_server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(params=["embedded", "server"])
+@pytest.fixture(params=["embedded", pytest.param("server", marks=pytest.mark.integration)])
 def make(request, tmp_path):
     """build_assistant over a fresh store in the given mode, with the fake embedder."""
     from assistant import build_assistant
@@ -108,7 +108,22 @@ def test_store_contract(make, tmp_path):
     (passage, *_) = again.retrieve("Did the council reject the budget?", k=1)
     assert "rejected the budget" in passage.text
 
-    rows = {r["id"]: r for r in again.library.store.list_articles()}
+    store = again.library.store
+    vector = FakeEmbedder().embed_batch(["council budget"])[0]
+    assert {c.article_id for c, _ in store.query(vector, 5)} == {"flood", "budget"}
+    for filters, expected in [(SearchFilters(sources=["Gazette"]), {"budget"}),
+                              (SearchFilters(article_ids=["flood"]), {"flood"}),
+                              (SearchFilters(date_from="2022-03-01", date_to="2022-03-01"), {"flood"}),
+                              (SearchFilters(date_to="2022-02-28"), set()),
+                              (SearchFilters(sources=["Wire"], date_from="2022-04-01"), set())]:
+        hits = store.query(vector, 5, filters)
+        assert {c.article_id for c, _ in hits} == expected, filters
+        assert all(-1.0 <= score <= 1.0 for _, score in hits)
+    (chunk, _), *_ = store.query(vector, 1, SearchFilters(article_ids=["budget"]))
+    assert chunk.published_at == "2022-04-02" and chunk.text == "The city council rejected the budget on Monday. " \
+        "The mayor must submit a new one."[:len(chunk.text)]
+
+    rows = {r["id"]: r for r in again.library.list_articles()}
     assert set(rows) == {"flood", "budget"}
     assert rows["budget"]["published_at"] == "2022-04-02" and rows["budget"]["chunks"] == 1
 

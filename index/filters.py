@@ -1,8 +1,9 @@
 """`SearchFilters`: explicit limits on what retrieval may return.
 
 Sources, article ids and an inclusive published_at date range. Plain data with
-no store-specific syntax: each retriever translates it for its own backend.
-Turning phrases such as "this week" into a date range is `when.py`'s job.
+no store-specific syntax: the store adapter turns it into Chroma's `where`, the
+keyword index into a mask. Turning phrases such as "this week" into a date range
+is `assistant/when.py`'s job. Re-exported by `assistant` as part of its API.
 """
 
 from __future__ import annotations
