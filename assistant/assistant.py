@@ -2,32 +2,32 @@
 
 It is handed its parts (a library of articles, a retriever, a generator and
 settings) and never builds them; `build_assistant` does that. `ask_stream`
-yields the draft as it is written, then the verified Answer; `ask` returns just
-the Answer. When every claim of the draft fails verification, an optional
-fallback generator (the extractive one) gets a chance, and its draft is verified
-the same way. Before retrieval a follow-up is rewritten into a standalone
-question (`rewrite.py`) and time phrases ("this week", "in February 2022") become
-a date filter or a boost relative to the question's `as_of` date (`when.py`).
+reads as the pipeline does: rewrite a follow-up into a standalone question
+(`rewrite.py`) -> plan the search from its time phrase and `as_of` (`plan.py`)
+-> retrieve (`retrieve.py`) -> draft (a Generator) -> verify and cite
+(`ground.py`). It yields the draft as it is written, then the verified Answer;
+`ask` returns just the Answer. When every claim of the draft fails
+verification, an optional fallback generator (the extractive one) gets a
+chance, and its draft is verified the same way.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date
 from typing import Iterable, Iterator, Sequence
 
-from index import IngestReport, Library
+from index import IngestReport, Library, SearchFilters
 
-from .filters import SearchFilters
-from .generate import Generator, generate
+from .generate import Generator, generate, load_model
 from .ground import ground_answer
+from .plan import as_of_date, plan_search, search
 from .relevance import RelevanceScorer
 from .retrieve import Retriever
 from .rewrite import Rewriter, RuleRewriter
 from .settings import Settings
 from .types import Answer, Passage, Turn
-from .when import TimeScope, strip_time_phrase, time_scope
 
 __all__ = ["Assistant"]
 
@@ -45,22 +45,6 @@ def _normalise_history(history: Iterable) -> list[Turn]:
     return turns
 
 
-def _as_date(value: date | str | None) -> date:
-    if value is None or value == "":
-        return date.today()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value).strip()[:10])
-
-
-@dataclass(frozen=True)
-class _TimePlan:
-    search: str  # the query without its time phrase
-    strict: TimeScope | None = None  # filter to this window (falls back to a boost when it is empty)
-    boost: SearchFilters | None = None  # prefer passages in this window
-    answer_window: SearchFilters | None = None  # only passages in this window may answer
-
-
 class Assistant:
     def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
                  fallback: Generator | None = None, rewriter: Rewriter | None = None,
@@ -76,9 +60,7 @@ class Assistant:
     def warm_up(self) -> None:
         """Load the embedder and the generator's model now rather than on the first question."""
         self.retrieve("warm-up")
-        load = getattr(self.generator, "load", None)
-        if callable(load):
-            load()
+        load_model(self.generator)
 
     def ingest(self, paths: Iterable[str] | str, keep_duplicates: bool = False) -> IngestReport:
         """Add articles (files, folders, URLs; txt/md/html/json/jsonl/rss) to the index; see IngestReport.
@@ -95,40 +77,8 @@ class Assistant:
                  as_of: date | str | None = None) -> list[Passage]:
         """The top passages for `query`, limited by `filters` (SearchFilters or a dict), with
         time phrases in the query read relative to `as_of` (default: today)."""
-        return self._retrieve(query, k or self.settings.top_k, SearchFilters.of(filters), _as_date(as_of))
-
-    def _time_plan(self, query: str, as_of: date) -> _TimePlan:
-        """How `query`'s time phrase (if any) shapes retrieval and what may answer it."""
-        scope = time_scope(query, as_of)
-        if scope is None:
-            days = self.settings.recency_days
-            if days <= 0:
-                return _TimePlan(query)
-            recent = TimeScope(as_of - timedelta(days=days), as_of, "", False)
-            return _TimePlan(query, boost=recent.to_filters())
-        search = strip_time_phrase(query, scope) or query
-        if scope.strict:
-            return _TimePlan(search, strict=scope.widened(2))
-        window = scope.widened(3).to_filters()
-        # "this week", "recently", "yesterday" speak of the present: only articles of that window can
-        # answer. A bare weekday ("on Sunday") often means the articles' own week, so it only boosts.
-        present = scope.date_to <= as_of and not scope.weekday
-        answer_window = window if present else None
-        return _TimePlan(search, boost=window, answer_window=answer_window)
-
-    def _retrieve(self, query: str, k: int, filters: SearchFilters, as_of: date,
-                  plan: _TimePlan | None = None) -> list[Passage]:
-        if not query.strip():
-            return []
-        plan = plan or self._time_plan(query, as_of)
-        boost = plan.boost
-        if plan.strict is not None and not (filters.date_from or filters.date_to):
-            passages = self.retriever.retrieve(plan.search, k, plan.strict.to_filters(filters), boost=None)
-            if passages:
-                return passages
-            # Nothing dated so: search everything, preferring that window, and let verification decide.
-            boost = plan.strict.to_filters()
-        return self.retriever.retrieve(plan.search, k, filters, boost=boost)
+        plan = plan_search(query, as_of_date(as_of), self.settings)
+        return search(self.retriever, plan, k or self.settings.top_k, SearchFilters.of(filters))
 
     def ask_stream(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
                    filters: SearchFilters | dict | None = None) -> Iterator[str | Answer]:
@@ -140,17 +90,14 @@ class Assistant:
         question = question.strip()
         turns = _normalise_history(history)
         filters = SearchFilters.of(filters)
-        as_of_day = _as_date(as_of)
+        as_of_day = as_of_date(as_of)
         t0 = time.perf_counter()
         query = question
         if turns and question and self.settings.rewrite_followups:
             query = self.rewriter.rewrite(question, turns) or question
-        plan = self._time_plan(query, as_of_day)
-        passages = self._retrieve(query, self.settings.top_k, filters, as_of_day, plan)
-        usable = passages
-        if plan.answer_window is not None:
-            w = plan.answer_window
-            usable = [p for p in passages if not p.published_at or w.matches(p.source, p.article_id, p.published_at)]
+        plan = plan_search(query, as_of_day, self.settings)
+        passages = search(self.retriever, plan, self.settings.top_k, filters)
+        usable = plan.may_answer(passages)
         t1 = time.perf_counter()
         pieces: list[str] = []
         if usable:
@@ -186,8 +133,7 @@ class Assistant:
         )
 
     def _ground(self, question: str, draft: str, passages: Sequence[Passage]):
-        return ground_answer(question, draft, passages, self.settings.min_support, self.settings.min_relevance,
-                             scorer=self.scorer)
+        return ground_answer(question, draft, passages, self.settings, scorer=self.scorer)
 
     def ask(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
             filters: SearchFilters | dict | None = None) -> Answer:

@@ -32,7 +32,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from .filters import SearchFilters
+from index import SearchFilters
 
 __all__ = ["TimeScope", "time_scope", "strip_time_phrase"]
 
@@ -58,19 +58,6 @@ class TimeScope:
     def weekday(self) -> bool:
         """Whether the phrase names a weekday ("on Sunday"): news often means the articles' own week."""
         return re.search(_WEEKDAY, self.phrase, re.I) is not None
-
-    def contains(self, day: date | str) -> bool:
-        return self.distance(day) == 0
-
-    def distance(self, day: date | str) -> int:
-        """Days between `day` (a date or an ISO string) and the range; 0 inside it (for soft boosts)."""
-        if isinstance(day, str):
-            day = date.fromisoformat(day.strip()[:10])
-        if day < self.date_from:
-            return (self.date_from - day).days
-        if day > self.date_to:
-            return (day - self.date_to).days
-        return 0
 
     def to_filters(self, base: SearchFilters | None = None) -> SearchFilters:
         """`base` (default: no filters) with this range filling the date limits it leaves empty."""

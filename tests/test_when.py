@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from assistant.filters import SearchFilters
+from assistant import SearchFilters
 from assistant.when import TimeScope, strip_time_phrase, time_scope
 
 THU = date(2022, 6, 16)  # a Thursday, like the dev set's question_date
@@ -139,12 +139,6 @@ def test_widened_and_filters():
     assert s.to_filters() == SearchFilters(date_from="2022-02-21", date_to="2022-02-21")
     base = SearchFilters(sources=("kyodo",), date_to="2022-02-22")
     assert s.to_filters(base) == SearchFilters(sources=("kyodo",), date_from="2022-02-21", date_to="2022-02-22")
-
-
-def test_distance_for_soft_boosts():
-    s = TimeScope(date(2022, 6, 10), date(2022, 6, 16), "this week", False)
-    assert s.distance("2022-06-12T08:00:00") == 0 and s.contains(date(2022, 6, 16))
-    assert s.distance(date(2022, 6, 8)) == 2 and s.distance("2022-06-18") == 2
 
 
 def test_scope_is_frozen():
