@@ -1,7 +1,8 @@
-"""`build_assistant`: the one place where an Assistant's parts are constructed.
+"""The one place where parts are constructed: `build_library` and `build_assistant`.
 
-The CLI, the UI, the eval harness and embedding apps all call this. Heavy
-parts (embedder, Chroma, llama.cpp) load lazily, on first use.
+The CLI, the UI, the eval harness and embedding apps all call these. Heavy
+parts (embedder, BM25, llama.cpp) load lazily, on first use; `build_library`
+never builds a generator.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from pathlib import Path
 from index import SAMPLE_DIR, ChromaStore, Embedder, IngestReport, Library, SentenceTransformerEmbedder
 
 from .assistant import Assistant
+from .dense import DenseRetriever
 from .generate import GENERATORS, Generator
 from .keyword_index import KeywordIndex
 from .relevance import RelevanceScorer
-from .retrieve import HybridRetriever, Retriever, VectorRetriever
+from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "make_generator", "ingest_sample_if_empty"]
+__all__ = ["build_assistant", "build_library", "make_generator", "ingest_sample_if_empty"]
 
 
 def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None = None) -> Generator:
@@ -38,34 +40,38 @@ def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None
     if name == "extractive":
         from .extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator(min_relevance=settings.min_relevance, scorer=scorer,
-                                   second_within=settings.second_sentence_within)
+        return ExtractiveGenerator(settings, scorer)
     if name == "local":
         from .local_llm import LlamaCppGenerator, bundled_gguf_path
 
         settings.models_dir.mkdir(parents=True, exist_ok=True)
-        return LlamaCppGenerator(
-            bundled_gguf_path(settings.models_dir), max_tokens=settings.max_new_tokens, n_threads=settings.llm_threads,
-            max_passages=settings.context_passages,
-        )
+        return LlamaCppGenerator(bundled_gguf_path(settings.models_dir), settings)
     kind, sep, rest = name.partition(":")
     if sep and kind in ("ollama", "openai"):
         from . import chat_llm
 
-        common = dict(max_tokens=settings.max_new_tokens, context_window=settings.llm_context_window,
-                      timeout=settings.request_timeout_s, max_passages=settings.context_passages,
-                      max_history_turns=settings.chat_history_turns, max_prompt_chars=settings.max_prompt_chars)
         if kind == "ollama":
             if not rest.strip():
                 raise ValueError(f"generator {name!r} names no model; write ollama:<model>, e.g. ollama:llama3.2:3b")
-            return chat_llm.ollama(rest.strip(), base_url=settings.ollama_url, **common)
+            return chat_llm.ollama(rest.strip(), settings)
         base_url, _, model = rest.rpartition("#")
         if not base_url.strip() or not model.strip():
             raise ValueError(f"generator {name!r} needs openai:<base_url>#<model>, "
                              "e.g. openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct")
-        return chat_llm.openai_compatible(base_url, model.strip(), api_key=settings.openai_api_key,
-                                          max_retries=settings.llm_max_retries, **common)
+        return chat_llm.openai_compatible(base_url, model.strip(), settings)
     raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
+
+
+def build_library(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None) -> Library:
+    """The stored articles: Chroma (embedded, or the server at settings.chroma_url), the embedder, and
+    the BM25 keyword index kept in sync with them when `settings.hybrid`.
+
+    Nothing heavy loads here (the embedder on first use, BM25 on first search or refresh), so the CLI's
+    ingest, list and remove use it directly and never load a generator."""
+    store = ChromaStore(settings.data_dir, url=settings.chroma_url)
+    derived = (KeywordIndex(store, _keyword_dir(settings)),) if settings.hybrid else ()
+    return Library(store, embedder or SentenceTransformerEmbedder(), chunk_tokens=settings.chunk_tokens,
+                   derived=derived)
 
 
 def build_assistant(
@@ -85,10 +91,9 @@ def build_assistant(
     )
     if isinstance(generator, str):
         settings = settings.replace(generator=generator)
-    embedder = embedder or SentenceTransformerEmbedder()
-    store = ChromaStore(settings.data_dir, url=settings.chroma_url)
-    library = Library(store, embedder, chunk_tokens=settings.chunk_tokens)
-    scorer = RelevanceScorer(embedder.embed_batch if settings.semantic_relevance else None)
+    library = build_library(settings, embedder)
+    library.refresh_derived()  # heals a crash between a store write and a keyword-index save
+    scorer = RelevanceScorer(library.embedder.embed_batch if settings.semantic_relevance else None)
     gen = generator if generator is not None and not isinstance(generator, str) else make_generator(
         settings.generator, settings, scorer
     )
@@ -99,17 +104,11 @@ def build_assistant(
 
 
 def make_retriever(library: Library, settings: Settings) -> Retriever:
-    """Dense retrieval, fused with a BM25 index kept in sync with the library when `settings.hybrid`."""
-    dense = VectorRetriever(library.store, library.embedder)
-    if not settings.hybrid:
-        return HybridRetriever(library.store, dense, None, candidates=settings.candidates,
-                               per_article=settings.per_article, boost_weight=settings.time_boost)
-    keyword = KeywordIndex(library.store, _keyword_dir(settings))
-    library.on_change(keyword.refresh)
-    keyword.refresh()
-    return HybridRetriever(library.store, dense, keyword, candidates=settings.candidates,
-                           per_article=settings.per_article, keyword_weight=settings.keyword_weight,
-                           boost_weight=settings.time_boost)
+    """Dense retrieval fused with the library's keyword index, when it has one."""
+    keyword = next((d for d in library.derived if isinstance(d, KeywordIndex)), None)
+    return HybridRetriever(library.store, DenseRetriever(library.store, library.embedder), keyword,
+                           candidates=settings.candidates, rrf_k=settings.rrf_k, per_article=settings.per_article,
+                           keyword_weight=settings.keyword_weight, boost_weight=settings.time_boost)
 
 
 def _keyword_dir(settings: Settings) -> Path:

@@ -21,9 +21,8 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
-from index import Chunk, ChromaStore
+from index import Chunk, ChromaStore, SearchFilters
 
-from .filters import SearchFilters
 from .lexical import terms
 
 __all__ = ["KeywordIndex", "keyword_tokens"]
@@ -58,7 +57,7 @@ class KeywordIndex:
         self._articles: list[str] = []
         self._sources: list[str] = []
         self._days: list[str] = []
-        self._load()
+        self._loaded = False  # read from disk on first use, so building a Library stays cheap
 
     # -- persistence -----------------------------------------------------------------
 
@@ -68,6 +67,11 @@ class KeywordIndex:
             return None
         folder = self.path / pointer.read_text(encoding="utf-8").strip()
         return folder if (folder / _META).is_file() else None
+
+    def _ensure_loaded(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self._load()
 
     def _load(self) -> None:
         folder = self._current_dir()
@@ -115,6 +119,7 @@ class KeywordIndex:
     def refresh(self) -> bool:
         """Rebuild if the store's chunks changed since the last build; True when rebuilt."""
         with self._lock:
+            self._ensure_loaded()
             if _stamp(self.store.chunks(with_text=False)) == self._stamp:
                 return False
             chunks = sorted(self.store.chunks(), key=lambda c: c.id)
@@ -138,6 +143,8 @@ class KeywordIndex:
     # -- search ----------------------------------------------------------------------
 
     def __len__(self) -> int:
+        with self._lock:
+            self._ensure_loaded()
         return len(self._ids)
 
     def _mask(self, filters: SearchFilters | None):
@@ -152,6 +159,8 @@ class KeywordIndex:
     def search(self, query: str, k: int = 20, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
         """The top `k` chunk ids for `query` by BM25 score (only positive scores), best first."""
         tokens = keyword_tokens(query)
+        with self._lock:
+            self._ensure_loaded()
         model = self._model
         if model is None or not tokens or not self._ids:
             return []

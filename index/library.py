@@ -1,14 +1,17 @@
-"""`Library`: the stored article collection as one object (store + embedder).
+"""`Library`: the stored article collection as one object (store + embedder + derived indexes).
 
-Ingest, remove and count articles. The assistant receives a Library and never
-touches the store or the embedder's settings itself. Listing lives on the store.
-Derived indexes (the keyword index) subscribe with `on_change` and are told
-after every ingest or removal that changed what is stored.
+Ingest, remove, list and count articles. The assistant and the CLI receive a
+Library (built by `assistant.build_library`) and never touch the store or the
+embedder's settings themselves. Derived indexes (the keyword index) are handed
+in as `derived`: each has a `refresh()` that brings it in line with the store,
+called after every ingest or removal that changed what is stored and by
+`refresh_derived()` at start-up (which heals a crash between a store write and
+an index save). It does not search.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Iterable, Protocol, Sequence
 
 from .chunk import DEFAULT_CHUNK_TOKENS
 from .embed import Embedder
@@ -16,23 +19,27 @@ from .ingest import ProgressCallback, ingest
 from .store import ChromaStore
 from .types import IngestReport
 
-__all__ = ["Library"]
+__all__ = ["DerivedIndex", "Library"]
+
+
+class DerivedIndex(Protocol):
+    """An index computed from the stored chunks (e.g. BM25) that must follow every change."""
+
+    def refresh(self) -> bool: ...
 
 
 class Library:
-    def __init__(self, store: ChromaStore, embedder: Embedder, chunk_tokens: int = DEFAULT_CHUNK_TOKENS):
+    def __init__(self, store: ChromaStore, embedder: Embedder, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
+                 derived: Sequence[DerivedIndex] = ()):
         self.store = store
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
-        self._listeners: list[Callable[[], None]] = []
+        self.derived = tuple(derived)
 
-    def on_change(self, listener: Callable[[], None]) -> None:
-        """Call `listener()` after each ingest or removal that changed the stored chunks."""
-        self._listeners.append(listener)
-
-    def _changed(self) -> None:
-        for listener in self._listeners:
-            listener()
+    def refresh_derived(self) -> None:
+        """Bring every derived index in line with the store (each rebuilds only if it is stale)."""
+        for index in self.derived:
+            index.refresh()
 
     def ingest(
         self,
@@ -49,10 +56,10 @@ class Library:
                             keep_duplicates=keep_duplicates)
         except BaseException:
             # A failure part-way: whatever did get stored must be searchable everywhere.
-            self._changed()
+            self.refresh_derived()
             raise
         if report.added or report.updated:  # an unchanged re-run costs the listeners nothing
-            self._changed()
+            self.refresh_derived()
         return report
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:
@@ -63,9 +70,13 @@ class Library:
         for article_id in removed:
             self.store.delete_article(article_id)
         if removed:
-            self._changed()
+            self.refresh_derived()
         return removed
 
     def count(self) -> int:
         """Number of stored chunks."""
         return self.store.count()
+
+    def list_articles(self) -> list[dict]:
+        """One row per stored article: id, title, published_at, source, url, chunks."""
+        return self.store.list_articles()

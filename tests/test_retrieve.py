@@ -53,10 +53,16 @@ def test_keyword_index_follows_ingest_and_removal(news, tmp_path):
     assert len(again) == 3 and again.refresh() is False
 
 
-def test_listeners_hear_of_changes_only(news, corpus):
+def test_derived_indexes_refresh_on_changes_only(news, corpus):
     a = news()
     heard = []
-    a.library.on_change(lambda: heard.append(1))
+
+    class Counting:
+        def refresh(self):
+            heard.append(1)
+            return False
+
+    a.library.derived += (Counting(),)
     assert a.ingest([str(corpus)]).unchanged and heard == []
     a.library.remove(["zebra"])
     assert heard == [1]

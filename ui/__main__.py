@@ -6,11 +6,10 @@ Ingests the bundled sample article first when the index is empty.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
-from assistant.cli import offline_environment
+from assistant import offline_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,9 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     from .app import build_app
 
     started = time.perf_counter()
-    settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url,
-                                 openai_api_key=os.environ.get("CITEWIRE_OPENAI_API_KEY") or os.environ.get(
-                                     "OPENAI_API_KEY"))
+    settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url)
     try:
         assistant = build_assistant(settings=settings)
     except ValueError as exc:  # e.g. a malformed --generator name

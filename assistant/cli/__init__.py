@@ -8,28 +8,14 @@ point, so it is where the environment is read (via Settings.from_env).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
+from ..settings import offline_environment
 from . import ask, ingest, list_articles, remove
 
-__all__ = ["main", "offline_environment"]
+__all__ = ["main"]
 
 COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove}
-
-
-def offline_environment() -> None:
-    """Never reach a model hub or telemetry endpoint, whatever the caller set up."""
-    for key, value in {
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "TOKENIZERS_PARALLELISM": "false",
-    }.items():
-        os.environ.setdefault(key, value)
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,6 @@ If the index is empty, the bundled sample article is ingested first.
 from __future__ import annotations
 
 import json
-import os
 import sys
 
 
@@ -32,12 +31,9 @@ def _as_json(answer) -> dict:
 
 
 def run(args) -> int:
-    from assistant import Settings, build_assistant, ingest_sample_if_empty
-    from assistant.chat_llm import GeneratorError
+    from assistant import GeneratorError, Settings, build_assistant, ingest_sample_if_empty
 
-    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator,
-                                 openai_api_key=os.environ.get("CITEWIRE_OPENAI_API_KEY") or os.environ.get(
-                                     "OPENAI_API_KEY"))
+    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator=args.generator)
     assistant = build_assistant(settings=settings)
     if ingest_sample_if_empty(assistant):
         print("index was empty: ingested the bundled sample article", file=sys.stderr)

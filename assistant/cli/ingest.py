@@ -48,10 +48,9 @@ class _Progress:
 
 
 def run(args) -> int:
-    from assistant import Settings, build_assistant
+    from assistant import Settings, build_library
 
-    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator="extractive")
-    library = build_assistant(settings=settings).library
+    library = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url))
     progress = _Progress(enabled=not args.quiet and not args.json and sys.stderr.isatty())
     try:
         report = library.ingest(args.paths, on_article=progress, keep_duplicates=args.keep_duplicates)

@@ -11,12 +11,9 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from index import ChromaStore
+    from assistant import Settings, build_library
 
-    from assistant import Settings
-
-    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url)
-    rows = ChromaStore(settings.data_dir, url=settings.chroma_url).list_articles()
+    rows = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url)).list_articles()
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0

@@ -13,11 +13,10 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    from assistant import Settings, build_assistant
+    from assistant import Settings, build_library
 
-    settings = Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url, generator="extractive")
-    # Through the Library, so derived indexes (keyword search) hear about the removal.
-    removed = build_assistant(settings=settings).library.remove(args.ids)
+    # Through the Library, so derived indexes (keyword search) follow the removal.
+    removed = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url)).remove(args.ids)
     missing = [a for a in dict.fromkeys(args.ids) if a not in removed]
     for article_id in removed:
         print(f"removed {article_id}")
