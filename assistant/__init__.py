@@ -9,14 +9,13 @@
 Importing this package is cheap: models and stores load on first use.
 """
 
-from index import IngestReport, LoadFailure
+from index import IngestReport, LoadFailure, SearchFilters
 
 from .assistant import Assistant
-from .filters import SearchFilters
-from .factory import build_assistant, ingest_sample_if_empty, make_generator
+from .factory import build_assistant, build_library, ingest_sample_if_empty, make_generator
 from .generate import GENERATORS, NOT_FOUND, Generator, GeneratorError
 from .retrieve import Retriever
-from .settings import Settings
+from .settings import Settings, offline_environment
 from .types import CITATION_MARKER, Answer, Citation, Claim, Passage
 
 __all__ = [
@@ -36,6 +35,8 @@ __all__ = [
     "SearchFilters",
     "Settings",
     "build_assistant",
+    "build_library",
     "ingest_sample_if_empty",
     "make_generator",
+    "offline_environment",
 ]

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from .generate import NOT_FOUND, GeneratorError
+from .settings import DEFAULT_SETTINGS, Settings
 from .types import CITATION_MARKER, Passage, Turn
 
 __all__ = ["ChatLLMGenerator", "GeneratorError", "build_chat_messages", "ollama", "openai_compatible"]
@@ -167,15 +168,14 @@ class ChatLLMGenerator:
     """A Generator over any llama-index LLM with `stream_chat` (built lazily by `load_llm`)."""
 
     def __init__(self, load_llm: Callable[[], Any], *, name: str, server: str = "chat", url: str = "",
-                 max_passages: int = 3, max_history_turns: int = 4, max_prompt_chars: int = 12000,
-                 timeout: float | None = None):
+                 settings: Settings = DEFAULT_SETTINGS):
         self.name = name
         self.server = server  # for messages: "OpenAI-compatible", "Ollama"
         self.url = url
-        self.max_passages = max_passages
-        self.max_history_turns = max_history_turns
-        self.max_prompt_chars = max_prompt_chars
-        self.timeout = timeout
+        self.max_passages = settings.context_passages
+        self.max_history_turns = settings.chat_history_turns
+        self.max_prompt_chars = settings.max_prompt_chars
+        self.timeout = settings.request_timeout_s
         self._load_llm = load_llm
         self._llm = None
         self._lock = threading.Lock()
@@ -224,41 +224,39 @@ def _safe_url(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def openai_compatible(base_url: str, model: str, *, api_key: str | None = None, max_tokens: int = 80,
-                      context_window: int = 4096, timeout: float = 60.0, max_retries: int = 1,
-                      **limits) -> ChatLLMGenerator:
+def openai_compatible(base_url: str, model: str, settings: Settings) -> ChatLLMGenerator:
     """`openai:<base_url>#<model>`: any server speaking the OpenAI chat completions API.
 
-    A `base_url` with no path gets "/v1". `limits` are ChatLLMGenerator's
-    max_passages / max_history_turns / max_prompt_chars.
+    A `base_url` with no path gets "/v1"; key, timeout, retries and limits come from `settings`.
     """
     base_url = _checked_url(base_url, "the OpenAI-compatible base URL", default_path="/v1")
 
     def load_llm():
         from llama_index.llms.openai_like import OpenAILike
 
-        return OpenAILike(model=model, api_base=base_url, api_key=api_key or "not-needed", is_chat_model=True,
-                          is_function_calling_model=False, context_window=context_window, timeout=timeout,
-                          max_retries=max_retries, max_tokens=max_tokens, temperature=0.0)
+        return OpenAILike(model=model, api_base=base_url, api_key=settings.openai_api_key or "not-needed",
+                          is_chat_model=True, is_function_calling_model=False,
+                          context_window=settings.llm_context_window, timeout=settings.request_timeout_s,
+                          max_retries=settings.llm_max_retries, max_tokens=settings.max_new_tokens, temperature=0.0)
 
     url = _safe_url(base_url)
     return ChatLLMGenerator(load_llm, name=f"openai:{url}#{model}", server="OpenAI-compatible", url=url,
-                            timeout=timeout, **limits)
+                            settings=settings)
 
 
-def ollama(model: str, *, base_url: str = "http://127.0.0.1:11434", max_tokens: int = 80,
-           context_window: int = 4096, timeout: float = 60.0, **limits) -> ChatLLMGenerator:
-    """`ollama:<model>`: a model served by Ollama's own chat API.
+def ollama(model: str, settings: Settings) -> ChatLLMGenerator:
+    """`ollama:<model>`: a model served by Ollama's own chat API at `settings.ollama_url`.
 
     The context window is given explicitly, so no /api/show request is made.
     """
-    base_url = _checked_url(base_url, "the Ollama URL (setting ollama_url)")
+    base_url = _checked_url(settings.ollama_url, "the Ollama URL (setting ollama_url)")
 
     def load_llm():
         from llama_index.llms.ollama import Ollama
 
-        return Ollama(model=model, base_url=base_url, request_timeout=timeout, temperature=0.0,
-                      context_window=context_window, additional_kwargs={"num_predict": max_tokens})
+        return Ollama(model=model, base_url=base_url, request_timeout=settings.request_timeout_s, temperature=0.0,
+                      context_window=settings.llm_context_window,
+                      additional_kwargs={"num_predict": settings.max_new_tokens})
 
     url = _safe_url(base_url)
-    return ChatLLMGenerator(load_llm, name=f"ollama:{model}", server="Ollama", url=url, timeout=timeout, **limits)
+    return ChatLLMGenerator(load_llm, name=f"ollama:{model}", server="Ollama", url=url, settings=settings)

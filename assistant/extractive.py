@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Iterator, Sequence
 
 from .relevance import RelevanceScorer
+from .settings import DEFAULT_SETTINGS, Settings
 from .types import Passage, Turn
 
 __all__ = ["ExtractiveGenerator"]
@@ -23,11 +24,10 @@ __all__ = ["ExtractiveGenerator"]
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, min_relevance: float = 0.5, scorer: RelevanceScorer | None = None,
-                 second_within: float = 0.1):
-        self.min_relevance = min_relevance
+    def __init__(self, settings: Settings = DEFAULT_SETTINGS, scorer: RelevanceScorer | None = None):
+        self.min_relevance = settings.min_relevance
         self.scorer = scorer or RelevanceScorer()
-        self.second_within = second_within
+        self.second_within = settings.second_sentence_within
 
     def best_sentences(self, question: str, passages: Sequence[Passage]) -> list[str]:
         scored = self.scorer(question, passages)

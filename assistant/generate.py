@@ -12,7 +12,7 @@ from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from .types import Passage, Turn
 
-__all__ = ["Generator", "GeneratorError", "generate", "build_prompt", "GENERATORS", "NOT_FOUND"]
+__all__ = ["Generator", "GeneratorError", "generate", "load_model", "build_prompt", "GENERATORS", "NOT_FOUND"]
 
 # The accepted `generator` names; the last two are forms, e.g. "ollama:llama3.2:3b",
 # "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct" (see factory.make_generator).
@@ -31,6 +31,13 @@ class Generator(Protocol):
     name: str
 
     def stream(self, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> Iterator[str]: ...
+
+
+def load_model(generator: Generator) -> None:
+    """Load the generator's model now (backends with a `load()`), so the first question is not slowed."""
+    load = getattr(generator, "load", None)
+    if callable(load):
+        load()
 
 
 def generate(generator: Generator, question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> str:

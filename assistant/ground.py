@@ -26,6 +26,7 @@ from index.sentences import split_sentences
 
 from .lexical import idf_weights, terms, weighted_coverage
 from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
+from .settings import DEFAULT_SETTINGS, Settings
 from .types import CITATION_MARKER, Citation, Claim, Passage, with_marker
 
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
@@ -75,11 +76,12 @@ def ground_answer(
     question: str,
     draft: str,
     passages: Sequence[Passage],
-    min_support: float = 0.6,
-    min_relevance: float = 0.5,
+    settings: Settings = DEFAULT_SETTINGS,
     scorer: RelevanceScorer | None = None,
 ) -> Grounded:
-    """Keep only the claims of `draft` that a retrieved sentence supports; cite each."""
+    """Keep only the claims of `draft` that a retrieved sentence supports; cite each
+    (thresholds: `settings.min_support`, `settings.min_relevance`)."""
+    min_support, min_relevance = settings.min_support, settings.min_relevance
     scorer = scorer or RelevanceScorer()
     scored = scorer(question, passages)
     evidence, focus = scored.evidence, scored.focus

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from .generate import build_prompt
+from .settings import Settings
 from .types import Passage, Turn
 
 __all__ = ["LlamaCppGenerator", "bundled_gguf_path"]
@@ -37,14 +38,13 @@ def bundled_gguf_path(cache_dir: str | Path) -> Path:
 class LlamaCppGenerator:
     name = "local"
 
-    def __init__(self, model_path: str | Path, n_ctx: int = 2048, max_tokens: int = 80,
-                 n_threads: int | None = None, seed: int = 0, max_passages: int = 3):
+    def __init__(self, model_path: str | Path, settings: Settings):
         self.model_path = Path(model_path)
-        self.max_passages = max_passages
-        self.n_ctx = n_ctx
-        self.max_tokens = max_tokens
-        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
-        self.seed = seed
+        self.max_passages = settings.context_passages
+        self.n_ctx = settings.llm_context_window
+        self.max_tokens = settings.max_new_tokens
+        self.n_threads = settings.llm_threads or max(1, os.cpu_count() or 1)
+        self.seed = 0  # decoding is greedy; the seed only pins llama.cpp's own sampler state
         self._llm = None
         self._lock = threading.Lock()
 

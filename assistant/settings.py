@@ -13,9 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-__all__ = ["Settings", "DEFAULT_SETTINGS", "ENV_PREFIX"]
+__all__ = ["Settings", "DEFAULT_SETTINGS", "ENV_PREFIX", "OFFLINE_ENVIRONMENT", "offline_environment"]
 
 ENV_PREFIX = "CITEWIRE_"
+# Set by every entry point (CLI, UI, eval) before anything loads: weights come from installed packages,
+# so a model hub lookup or a telemetry call would be a bug or a network call.
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "GRADIO_ANALYTICS_ENABLED": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
+def offline_environment() -> None:
+    """Never reach a model hub or telemetry endpoint, whatever the caller set up (entry points only)."""
+    for key, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)
 
 
 @dataclass(frozen=True)
@@ -38,17 +55,18 @@ class Settings:
     hybrid: bool = True  # fuse BM25 with dense retrieval (reciprocal rank fusion)
     keyword_weight: float = 1.0  # BM25's weight in the fusion (dense is 1.0)
     candidates: int = 30  # passages each retriever contributes before fusion
+    rrf_k: int = 60  # reciprocal rank fusion: a passage at rank r scores weight / (rrf_k + r)
     per_article: int = 2  # at most this many of the top_k passages from one article
     time_boost: float = 3.0  # in-window passages score (1 + this) times more ("this week", recency)
     recency_days: int = 10  # with no time phrase, prefer articles this recent (as of the question date); 0: off
     rewrite_followups: bool = True  # rewrite a follow-up into a standalone question before retrieval
     # Chat backends ("ollama:<model>", "openai:<base_url>#<model>"):
     ollama_url: str = "http://127.0.0.1:11434"  # the Ollama server for "ollama:<model>"
-    # Entry points also accept $OPENAI_API_KEY; None sends "not-needed" (local servers). Kept out of repr().
+    # from_env also reads $OPENAI_API_KEY; None sends "not-needed" (local servers). Kept out of repr().
     openai_api_key: str | None = dataclasses.field(default=None, repr=False)
     request_timeout_s: float = 60.0  # per request to a chat backend; a slow CPU server needs a generous one
     llm_max_retries: int = 1  # client retries on a dropped connection (0: fail at once)
-    llm_context_window: int = 4096  # tokens; Ollama's num_ctx, and llama-index metadata for the others
+    llm_context_window: int = 4096  # tokens: llama.cpp's n_ctx, Ollama's num_ctx, llama-index metadata for the others
     chat_history_turns: int = 4  # earlier messages (user + assistant) a chat model sees
     max_prompt_chars: int = 12000  # cap on a chat prompt (about 3000 tokens); excerpts are dropped to fit
 
@@ -75,9 +93,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
-        """Defaults, then CITEWIRE_* variables (e.g. CITEWIRE_DATA_DIR), then `overrides`."""
+        """Defaults, then CITEWIRE_* variables (e.g. CITEWIRE_DATA_DIR), then `overrides`.
+
+        The OpenAI-compatible key also falls back to $OPENAI_API_KEY, as OpenAI's own clients do."""
         env = os.environ if env is None else env
         changes: dict = {}
+        if env.get("OPENAI_API_KEY"):
+            changes["openai_api_key"] = env["OPENAI_API_KEY"]
         for f in dataclasses.fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":

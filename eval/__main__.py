@@ -90,7 +90,7 @@ def _configs(args, base):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.cli import offline_environment
+    from assistant import offline_environment
 
     offline_environment()
     args = build_parser().parse_args(argv)

