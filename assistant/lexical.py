@@ -1,9 +1,10 @@
 """Word-level matching shared by the extractive answerer and the citation checker.
 
 Tokens are lower-cased, possessives dropped and lightly stemmed, so "proposed"
-matches "propose" and "Ukrainian" matches "Ukraine". Salient tokens (names and
-numbers) are what a claim may not invent. No embeddings, no model: fast and
-deterministic. It does not understand paraphrase.
+matches "propose" and "Ukrainian" matches "Ukraine" (demonyms come from
+`names.DEMONYMS`). Salient tokens (names and numbers) are what a claim may not
+invent. No embeddings, no model: fast and deterministic. It does not
+understand paraphrase.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
+
+from .names import DEMONYMS  # "Japanese Defense Minister" answers "Japan's defense minister"
 
 __all__ = [
     "STOPWORDS", "Terms", "answer_type", "focus_pairs", "has_pair", "idf_weights", "states_answer_type", "stem",
@@ -36,25 +39,12 @@ _SUFFIXES = (
     ("ations", ""), ("ation", ""), ("ings", ""), ("ing", ""), ("ians", ""), ("ian", ""), ("ia", ""),
     ("sion", "d"), ("edly", ""), ("ied", "y"), ("ies", "y"), ("ed", ""), ("es", ""), ("s", ""), ("ly", ""), ("e", ""),
 )
-# Demonyms match their country: "Japanese Defense Minister" answers "Japan's defense minister".
-_DEMONYMS = {
-    "afghan": "afghanistan", "american": "america", "australian": "australia", "belarusian": "belarus",
-    "brazilian": "brazil", "british": "britain", "canadian": "canada", "chinese": "china", "cuban": "cuba",
-    "dutch": "netherlands", "egyptian": "egypt", "european": "europe", "filipino": "philippines",
-    "finnish": "finland", "french": "france", "german": "germany", "greek": "greece", "indian": "india",
-    "indonesian": "indonesia", "iranian": "iran", "iraqi": "iraq", "irish": "ireland", "israeli": "israel",
-    "italian": "italy", "japanese": "japan", "korean": "korea", "lebanese": "lebanon", "mexican": "mexico",
-    "nigerian": "nigeria", "norwegian": "norway", "pakistani": "pakistan", "palestinian": "palestine",
-    "polish": "poland", "russian": "russia", "saudi": "saudi", "scottish": "scotland", "spanish": "spain",
-    "swedish": "sweden", "swiss": "switzerland", "syrian": "syria", "taiwanese": "taiwan", "turkish": "turkey",
-    "ukrainian": "ukraine", "venezuelan": "venezuela", "vietnamese": "vietnam", "welsh": "wales",
-}
 
 
 def stem(word: str) -> str:
     """A deliberately small stemmer: strips one common suffix when enough remains."""
     w = word.lower()
-    w = _DEMONYMS.get(w, w)
+    w = DEMONYMS.get(w, w)
     for suffix, replacement in _SUFFIXES:
         if w.endswith(suffix) and len(w) - len(suffix) >= (2 if replacement == "y" else 4):
             return w[: -len(suffix)] + replacement
