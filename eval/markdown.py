@@ -16,12 +16,14 @@ from .run import FAILURE_REASONS, STAGES, EvalResult
 
 __all__ = ["render_markdown", "GRID_COLUMNS", "TYPE_COLUMNS"]
 
-GRID_COLUMNS = ("recall@1", "recall@5", "mrr", "answer_contains", "answer_f1", "citation_precision",
-                "citation_recall", "abstention_recall", "false_abstention_rate", "latency_total_p50_s")
-TYPE_COLUMNS = ("questions", "recall@5", "mrr", "answer_contains", "answer_em", "answer_f1",
-                "citation_precision", "abstention_recall", "false_abstention_rate")
+GRID_COLUMNS = ("recall@1", "recall@5", "mrr", "answer_contains", "answer_f1", "confidently_wrong",
+                "span_exact", "citation_precision", "citation_recall", "abstention_recall",
+                "false_abstention_rate", "latency_total_p50_s")
+TYPE_COLUMNS = ("questions", "recall@5", "mrr", "answer_contains", "answer_em", "answer_f1", "confidently_wrong",
+                "span_exact", "citation_precision", "abstention_recall", "false_abstention_rate")
 _SHORT = {"questions": "n", "recall@1": "R@1", "recall@5": "R@5", "recall@10": "R@10", "mrr": "MRR",
-          "answer_contains": "contains", "answer_em": "EM", "answer_f1": "F1", "citation_precision": "cite P",
+          "answer_contains": "contains", "answer_em": "EM", "answer_f1": "F1", "confidently_wrong": "conf. wrong",
+          "span_exact": "span EM", "citation_precision": "cite P",
           "citation_recall": "cite R", "abstention_recall": "abstain R", "false_abstention_rate": "false abstain",
           "latency_total_p50_s": "p50 total s"}
 
@@ -65,7 +67,7 @@ def _summary_section(main: EvalResult, baseline: EvalResult | None) -> list[str]
               f"{main.summary['unanswerable']} unanswerable; Citewire answered {main.summary['answered']}"
               + (f", the baseline {baseline.summary['answered']}" if baseline else "") + ".")
     return ["## Summary", "", counts, ""] + _table(header, rows) + [
-        "", "Ratio = Citewire / baseline (for latency and false abstention, lower is better).", ""]
+        "", "Ratio = Citewire / baseline (for latency, false abstention and confidently wrong, lower is better).", ""]
 
 
 def _grid_section(runs: Sequence[EvalResult], baseline: EvalResult | None) -> list[str]:
@@ -106,8 +108,8 @@ def _failure_detail(r: dict, reason: str) -> str:
     if reason == "false abstention":
         why = sorted({c["reason"] for c in r["claims"] if c.get("reason")})
         return f"gold {r['gold_answers']}; draft \u201c{r['draft']}\u201d" + (f" ({'; '.join(why)})" if why else "")
-    if reason == "wrong answer":
-        return f"gold {r['gold_answers']}"
+    if reason == "wrong answer":  # answered without a gold answer: counted as confidently wrong
+        return f"gold {r['gold_answers']}" + (f"; span \u201c{r['span']}\u201d" if r.get("span") else "")
     return "the articles do not answer it"
 
 

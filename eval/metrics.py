@@ -26,6 +26,8 @@ __all__ = [
     "contains_answer",
     "exact_match",
     "token_f1",
+    "is_confidently_wrong",
+    "span_exact",
     "distinct_ranked",
     "recall_at_k",
     "hit_at_k",
@@ -133,6 +135,20 @@ def token_f1(prediction: str, answers: Iterable[str]) -> float:
             precision, recall = common / len(pred), common / len(gold)
             best = max(best, 2 * precision * recall / (precision + recall))
     return best
+
+
+def is_confidently_wrong(answer: str, answers: Iterable[str], abstained: bool) -> bool:
+    """True when an answer was given (not abstained) and it contains no gold answer (`contains_answer`).
+
+    Meant for answerable questions: a wrong answer shown with its citations, the
+    worst outcome for a user (an abstention is never confidently wrong).
+    """
+    return not abstained and not contains_answer(answer, answers)
+
+
+def span_exact(span: str, answers: Iterable[str]) -> bool:
+    """True when the short answer `span` is non-empty and exactly matches a gold answer (normalised)."""
+    return bool(normalize_answer(span or "")) and exact_match(span, answers)
 
 
 def distinct_ranked(ids: Iterable[str]) -> list[str]:

@@ -27,6 +27,8 @@ METRIC_LABELS = {
     "answer_contains_in_text": "answer contains gold (answer in article text)",
     "answer_em": "answer exact match",
     "answer_f1": "answer token F1",
+    "confidently_wrong": "confidently wrong (answerable)",
+    "span_exact": "answer span exact (answered answerable)",
     "citation_correctness": "citation correctness (answered)",
     "citation_precision": "citation precision (cited sentences)",
     "citation_recall": "citation recall (answer sentences)",
@@ -41,7 +43,9 @@ METRIC_LABELS = {
     "latency_total_p50_s": "latency total p50 (s)",
     "latency_total_p95_s": "latency total p95 (s)",
 }
-LOWER_IS_BETTER = frozenset({"false_abstention_rate"} | {k for k in METRIC_LABELS if k.startswith("latency_")})
+# Metrics whose threshold is a maximum ("at most"); every other threshold is a minimum ("at least").
+LOWER_IS_BETTER = frozenset({"confidently_wrong", "false_abstention_rate"}
+                            | {k for k in METRIC_LABELS if k.startswith("latency_")})
 
 
 def _value(v) -> str:
@@ -79,7 +83,8 @@ def _why(r: dict) -> str:
             why = sorted({c["reason"] for c in r["claims"] if c.get("reason")})
             parts.append("abstained" + (f" ({'; '.join(why)})" if why else ""))
         elif reason == "wrong answer":
-            parts.append(f"answer lacks every gold answer {r['gold_answers']}")
+            parts.append(f"confidently wrong: answer lacks every gold answer {r['gold_answers']}"
+                         + (f" (span \u201c{r['span']}\u201d)" if r.get("span") else ""))
         elif reason == "missed retrieval":
             parts.append(f"no gold article {r['gold_evidence_ids']} retrieved")
         elif reason == "unsupported citation":
@@ -103,7 +108,8 @@ def format_failures(records: list[dict]) -> str:
 
 
 def load_thresholds(path: str | Path) -> dict[str, float]:
-    """{metric: bound} from a JSON file: a minimum, or a maximum for LOWER_IS_BETTER metrics."""
+    """{metric: bound} from a JSON file: a minimum, or a maximum for LOWER_IS_BETTER metrics
+    (confidently_wrong, false_abstention_rate, the latencies)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     unknown = sorted(set(data) - set(METRIC_LABELS))
     if unknown:

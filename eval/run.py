@@ -32,11 +32,13 @@ from .metrics import (
     distinct_ranked,
     exact_match,
     hit_at_k,
+    is_confidently_wrong,
     percentile,
     quote_supports,
     rate,
     recall_at_k,
     reciprocal_rank,
+    span_exact,
     split_answer_sentences,
     strip_citation_markers,
     token_f1,
@@ -146,6 +148,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
     body = strip_citation_markers(ans.text)
     sentences = split_answer_sentences(ans.text)
     checks = [] if ans.abstained else _check_citations(ans, q.question)
+    span = getattr(ans, "span", "") or ""  # the answerer's short answer; "" when it gives none
     record = {
         "id": q.id,
         "type": q.type,
@@ -155,6 +158,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "question_date": q.question_date,
         "turns": len(q.turns),
         "answer": ans.text,
+        "span": span,
         "abstained": ans.abstained,
         "gold_answers": list(q.answers),
         "gold_evidence_ids": list(q.evidence_ids),
@@ -166,6 +170,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "rr": None,
         "evidence_hit@1": None, "evidence_hit@5": None, "evidence_rr": None,
         "answer_contains": None, "answer_em": None, "answer_f1": None,
+        "confidently_wrong": None, "span_exact": None,
         # RealTime QA marks the questions whose answer string occurs verbatim in a gold article.
         "answer_in_text": q.extra.get("answer_in_evidence"),
         "citation_correct": None,
@@ -191,7 +196,10 @@ def score_answer(q: Question, ans: Answer) -> dict:
         record["answer_contains"] = answered and contains_answer(body, q.answers)
         record["answer_em"] = answered and exact_match(body, q.answers)
         record["answer_f1"] = round(token_f1(body, q.answers), 4) if answered else 0.0
+        # Answered without any gold answer: a wrong answer shown with citations.
+        record["confidently_wrong"] = is_confidently_wrong(body, q.answers, ans.abstained)
         if answered:
+            record["span_exact"] = span_exact(span, q.answers)  # an empty span scores 0
             pairs = [(c.article_id, c.quote) for c in ans.citations]
             record["citation_correct"] = citations_correct(pairs, q.evidence_ids, q.evidence)
     record["failures"] = failure_reasons(record)
@@ -202,7 +210,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
 
 
 def _mean(key: str, rows: list[dict]) -> float | None:
-    return rate(r[key] for r in rows)
+    return rate(r.get(key) for r in rows)  # records saved before a metric existed lack its key: skipped
 
 
 def _latency(records: list[dict], stage: str, q: float) -> float | None:
@@ -231,6 +239,8 @@ def summarise(records: list[dict]) -> dict:
         "answer_contains_in_text": _mean("answer_contains", [r for r in answerable if r.get("answer_in_text")]),
         "answer_em": _mean("answer_em", answerable),
         "answer_f1": _mean("answer_f1", answerable),
+        "confidently_wrong": _mean("confidently_wrong", answerable),
+        "span_exact": _mean("span_exact", [r for r in answerable if not r["abstained"]]),
         "citation_correctness": _mean("citation_correct", answerable),
         # Micro-averaged: every cited sentence / every answer sentence counts once.
         "citation_precision": rate(c["supported"] for r in answered for c in r["citation_checks"]),

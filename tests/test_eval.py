@@ -168,6 +168,22 @@ def test_thresholds_are_minimums_except_lower_is_better_metrics(tmp_path):
                                                                       "citation_correctness", "abstention_accuracy"}
 
 
+def test_confidently_wrong_and_false_abstention_thresholds_are_maximums(tmp_path):
+    summary = {"confidently_wrong": 0.2, "false_abstention_rate": 0.1, "span_exact": 0.4}
+    assert check_thresholds(summary, {"confidently_wrong": 0.2, "false_abstention_rate": 0.1}) == []  # at most
+    assert check_thresholds(summary, {"confidently_wrong": 0.3, "false_abstention_rate": 0.5}) == []
+    (failure,) = check_thresholds(summary, {"confidently_wrong": 0.0})
+    assert failure == "confidently wrong (answerable): 0.200 > 0.000"
+    assert check_thresholds(summary, {"false_abstention_rate": 0.05}) == [
+        "false abstention rate (answerable): 0.100 > 0.050"]
+    # span_exact is an ordinary "at least" metric
+    assert check_thresholds(summary, {"span_exact": 0.4}) == []
+    assert check_thresholds(summary, {"span_exact": 0.5}) == ["answer span exact (answered answerable): 0.400 < 0.500"]
+    assert check_thresholds({"confidently_wrong": None}, {"confidently_wrong": 1.0})  # no questions: fails
+    (tmp_path / "t.json").write_text('{"confidently_wrong": 0.0, "span_exact": 0.5}')
+    assert load_thresholds(tmp_path / "t.json") == {"confidently_wrong": 0.0, "span_exact": 0.5}
+
+
 # --- the dataset format and the gold set ---------------------------------------------------------
 
 def test_load_dataset_reads_every_question_file_and_keeps_extra_fields(tmp_path):
@@ -226,6 +242,28 @@ def test_gold_questions_are_grounded_in_the_article():
         assert not (q.answers or q.evidence_ids or q.evidence), q.id
 
 
+def test_reworded_questions_keep_their_originals_gold():
+    ds = load_dataset(GOLD)
+    by_id = {q.id: q for q in ds.questions}
+    assert len(by_id) == len(ds.questions)  # ids unique across the question files
+    reworded = [q for q in ds.questions if q.file == "questions_reworded.jsonl"]
+    assert [q.id for q in reworded] == [f"sample-r{i:02d}" for i in range(1, len(reworded) + 1)]
+    assert ds.questions[-len(reworded):] == tuple(reworded)  # read after questions.jsonl (name order)
+    # every answerable single-turn original has exactly one reworded variant
+    originals = [q.id for q in ds.questions if q.file == "questions.jsonl" and q.answerable and not q.turns]
+    variants = [q.extra["variant_of"] for q in reworded if q.answerable]
+    assert sorted(variants) == originals
+    assert sum(not q.answerable for q in reworded) >= 3
+    for q in reworded:
+        original = by_id.get(q.extra.get("variant_of"))
+        if original is None:
+            assert not q.answerable, q.id  # a new near miss
+            continue
+        assert q.question != original.question and q.answerable == original.answerable, q.id
+        assert (q.answers, q.evidence_ids, q.evidence, q.type) == \
+            (original.answers, original.evidence_ids, original.evidence, original.type), q.id
+
+
 # --- end to end ----------------------------------------------------------------------------------
 
 def test_run_eval_end_to_end_with_extractive_and_fake_embedder(tmp_path):
@@ -234,7 +272,11 @@ def test_run_eval_end_to_end_with_extractive_and_fake_embedder(tmp_path):
     s = result.summary
     assert s["questions"] == len(ds.questions) == len(result.records)
     assert s["recall@5"] == 1.0  # one-article corpus: every passage is from the gold article
-    assert s["answer_contains"] >= 0.6 and s["abstention_accuracy"] >= 0.6
+    # The floors are for the original wording; the reworded variants are meant to be harder and have none.
+    original = summarise([r for r in result.records if r["file"] == "questions.jsonl"])
+    assert original["answer_contains"] >= 0.6 and original["abstention_accuracy"] >= 0.6
+    assert s["confidently_wrong"] is not None and s["span_exact"] is not None
+    assert s["answer_contains"] + s["confidently_wrong"] + s["false_abstention_rate"] == pytest.approx(1.0)
     assert {r["id"] for r in result.records} == {q.id for q in ds.questions}
     ukraine = next(r for r in result.records if r["question"] == "What is the name of Ukraine's president?")
     assert ukraine["abstained"] and ukraine["correct"]
@@ -255,8 +297,14 @@ def test_cli_prints_the_table_writes_json_and_gates_on_thresholds(tmp_path, monk
     assert main(argv + ["--json", str(out), "--check", "--thresholds", str(tmp_path / "easy.json")]) == 0
     printed = capsys.readouterr().out
     assert "answer contains gold" in printed and "thresholds: all met" in printed
+    assert "confidently wrong (answerable)" in printed and "answer span exact" in printed
     data = json.loads(out.read_text())
-    assert data["summary"]["questions"] == 3 and len(data["runs"][0]["questions"]) == 3
+    # --limit 3 takes the first 3 of each questions file: questions.jsonl and questions_reworded.jsonl
+    assert data["summary"]["questions"] == 6 and len(data["runs"][0]["questions"]) == 6
+    assert {"confidently_wrong", "span_exact"} <= set(data["summary"])
+    assert {"confidently_wrong", "span_exact", "span"} <= set(data["runs"][0]["questions"][0])
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "| confidently wrong (answerable) |" in report and "conf. wrong" in report
     assert {p.name for p in (tmp_path / "report").iterdir()} == {"results.json", "report.md", "recall_at_k.png",
                                                                   "latency.png"}
     assert main(argv + ["--check", "--thresholds", str(tmp_path / "hard.json")]) == 1

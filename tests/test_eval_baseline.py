@@ -19,7 +19,7 @@ def test_baseline_scores_a_plain_llamaindex_pipeline(tmp_path):
 
     ds = load_dataset(GOLD)
     result = run_baseline(ds, generator="extractive", embedder=FakeEmbedder(), limit=4, cache_dir=tmp_path / "bl")
-    assert result.name == "llamaindex" and len(result.records) == 4
+    assert result.name == "llamaindex" and len(result.records) == 8  # --limit applies to each questions file (2)
     assert result.ingest["chunks"] >= 1 and (tmp_path / "bl" / "docstore.json").exists()
     r = result.records[0]
     assert r["retrieved_article_ids"] == ["kyodo-2022-02-21-biden-putin-summit"] and r["recall@1"] == 1.0
@@ -56,7 +56,7 @@ def test_cli_grid_and_baseline_write_one_table_json_markdown_and_pngs(tmp_path, 
     assert [r["label"] for r in data["runs"]] == ["min_support=0.6 generator=extractive top_k=3",
                                                 "min_support=0.6 generator=extractive top_k=5"]
     assert data["runs"][0]["settings"]["top_k"] == 3 and data["meta"]["seed"] == 7
-    assert data["baseline"]["name"] == "llamaindex" and len(data["baseline"]["questions"]) == 2
+    assert data["baseline"]["name"] == "llamaindex" and len(data["baseline"]["questions"]) == 4  # 2 per file
     record = data["runs"][0]["questions"][0]
     assert {"retrieved_article_ids", "answer", "citations", "citation_checks", "recall@5", "answer_f1",
             "timings", "failures"} <= set(record)

@@ -13,10 +13,12 @@ from eval.metrics import (
     contains_answer,
     distinct_ranked,
     exact_match,
+    is_confidently_wrong,
     percentile,
     quote_supports,
     recall_at_k,
     reciprocal_rank,
+    span_exact,
     split_answer_sentences,
     token_f1,
 )
@@ -125,9 +127,9 @@ def _q(qid, qtype="single-hop", file="questions.jsonl", **kw):
     return Question(id=qid, question="Who proposed the summit?", type=qtype, file=file, **{**base, **kw})
 
 
-def _answer(text, passages, abstained=False, citations=(), timings=None):
+def _answer(text, passages, abstained=False, citations=(), timings=None, span=""):
     return Answer("Who proposed the summit?", text, abstained, citations=citations, passages=passages,
-                  timings=timings or {"retrieve": 0.1, "generate": 0.2, "total": 0.3})
+                  timings=timings or {"retrieve": 0.1, "generate": 0.2, "total": 0.3}, span=span)
 
 
 P_GOLD, P_OTHER = Passage("c1", "a1", QUOTE, 0.9), Passage("c2", "b1", "Unrelated.", 0.5)
@@ -183,3 +185,78 @@ def test_hit_at_k_counts_any_gold_article_where_recall_counts_each():
     assert (miss["hit@1"], miss["hit@5"]) == (False, False)
     s = summarise([r, miss])
     assert s["hit@1"] == 0.5 and s["recall@1"] == 0.25
+
+
+@pytest.mark.parametrize("answer, answers, abstained, wrong", [
+    ("Macron proposed the summit [1].", ["Emmanuel Macron", "Macron"], False, False),  # contains a gold answer
+    ("Putin proposed the summit [1].", ["Emmanuel Macron", "Macron"], False, True),  # answered, no gold answer
+    ("The articles do not answer that.", ["Macron"], True, False),  # an abstention is never confidently wrong
+    ("Emmanuel Macronism.", ["Emmanuel Macron"], False, True),  # whole words only, as contains_answer
+    ("some 300 troops", ["30"], False, True),
+])
+def test_is_confidently_wrong_known_values(answer, answers, abstained, wrong):
+    assert is_confidently_wrong(answer, answers, abstained) is wrong
+
+
+@pytest.mark.parametrize("span, answers, exact", [
+    ("Emmanuel Macron", ["Emmanuel Macron", "Macron"], True),
+    ("the Donbass region.", ["Donbass", "the Donbass region"], True),  # SQuAD normalisation
+    ("French President Emmanuel Macron", ["Emmanuel Macron", "Macron"], False),  # longer than the gold answer
+    ("150,000", ["150,000", "more than 150,000"], True),
+    ("", ["Macron"], False),  # no span given
+    ("the", ["the"], False),  # empty after normalising never matches
+])
+def test_span_exact_known_values(span, answers, exact):
+    assert span_exact(span, answers) is exact
+
+
+def test_confidently_wrong_and_span_exact_per_question_and_in_summary():
+    gold_answers = ("Emmanuel Macron", "Macron")
+    right = score_answer(_q("q1", answers=gold_answers),
+                         _answer("Macron proposed the summit [1].", (P_GOLD,), citations=(CITE,), span="Emmanuel Macron"))
+    assert right["confidently_wrong"] is False and right["span_exact"] is True and right["span"] == "Emmanuel Macron"
+    long_span = score_answer(_q("q2", answers=gold_answers),
+                             _answer("Macron proposed it [1].", (P_GOLD,), citations=(CITE,),
+                                     span="French President Emmanuel Macron"))
+    assert long_span["confidently_wrong"] is False and long_span["span_exact"] is False
+    wrong = score_answer(_q("q3", answers=gold_answers),
+                         _answer("Putin proposed it [1].", (P_GOLD,), citations=(CITE,), span="Putin"))
+    assert wrong["confidently_wrong"] is True and wrong["span_exact"] is False
+    assert wrong["failures"] == ["wrong answer", "unsupported citation"]
+    no_span = score_answer(_q("q4", answers=gold_answers), _answer("Macron did [1].", (P_GOLD,), citations=(CITE,)))
+    assert no_span["confidently_wrong"] is False and no_span["span_exact"] is False and no_span["span"] == ""
+    abstained = score_answer(_q("q5", answers=gold_answers),
+                             _answer("The articles do not answer that.", (P_GOLD,), abstained=True))
+    assert abstained["confidently_wrong"] is False and abstained["span_exact"] is None  # not answered: n/a
+    null = score_answer(_q("q6", "null"), _answer("Macron did [1].", (P_GOLD,), citations=(CITE,), span="Macron"))
+    assert null["confidently_wrong"] is None and null["span_exact"] is None  # answerable questions only
+
+    s = summarise([right, long_span, wrong, no_span, abstained, null])
+    assert s["answerable"] == 5 and s["answered"] == 5
+    assert s["confidently_wrong"] == pytest.approx(1 / 5)  # 1 of 5 answerable (the abstention counts as not)
+    assert s["span_exact"] == pytest.approx(1 / 4)  # 1 of the 4 answered answerable questions
+    # On answerable questions: contains gold + confidently wrong + false abstention = 1.
+    assert s["answer_contains"] + s["confidently_wrong"] + s["false_abstention_rate"] == pytest.approx(1.0)
+    by_type = summarise_by_type([right, wrong, null])
+    assert by_type["single-hop"]["confidently_wrong"] == 0.5 and by_type["null"]["confidently_wrong"] is None
+
+
+def test_answers_without_a_span_attribute_score_span_exact_zero():
+    class Bare:  # an answer object from before Answer had `span` (or another pipeline's)
+        def __init__(self, ans):
+            self._ans = ans
+
+        def __getattr__(self, name):
+            if name == "span":
+                raise AttributeError(name)
+            return getattr(self._ans, name)
+
+    r = score_answer(_q("q1"), Bare(_answer("Macron [1].", (P_GOLD,), citations=(CITE,))))
+    assert r["span"] == "" and r["span_exact"] is False and r["confidently_wrong"] is False
+
+
+def test_summary_skips_records_saved_before_the_new_metrics():
+    r = score_answer(_q("q1"), _answer("Putin [1].", (P_GOLD,), citations=(CITE,)))
+    old = {k: v for k, v in r.items() if k not in ("confidently_wrong", "span_exact", "span")}
+    s = summarise([old])
+    assert s["confidently_wrong"] is None and s["span_exact"] is None and s["answer_contains"] == 0.0
