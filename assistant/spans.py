@@ -1,0 +1,359 @@
+"""Short answers are spans: which entity of a cited sentence answers the question.
+
+Pure logic over `Entity` offsets (from `assistant.entities`, or a fake in tests); no spaCy here.
+
+- `asked_types(question)`: the spaCy entity labels that can answer it ("who" -> PERSON, ORG, ...);
+  an empty set means any entity or noun phrase (why/how/yes-no questions, or "what <noun>" with an
+  unknown noun).
+- `answer_spans(question, sentence, entities)`: the sentence's entities of an asked type that add
+  something the question lacks, best first (nearest the question's words in the sentence).
+- `is_typed_span(question, span_text, sentence, entities)`: whether a model's short answer is a
+  verbatim span of the sentence that covers such an entity; "The French president and the Russian
+  president" for "who proposed the summit" is not, "French President Emmanuel Macron" is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Sequence
+
+from .entities import Entity
+from .lexical import STOPWORDS, stem
+
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "is_typed_span"]
+
+# --- label groups ----------------------------------------------------------------------------------------
+
+# "who" answers: people and organisations first. NORP ("Democrats", "the Taliban" is ORG, "French") and
+# GPE are accepted too but ranked after them: in news, countries and cities act ("Who annexed Crimea?"
+# "Russia"; "Who will host the Games?" "Tokyo"; "Who won the World Cup?" "Argentina"), and spaCy labels
+# them GPE, so leaving GPE out would reject correct answers. The type check is necessary, not sufficient:
+# the verifier's support and relevance checks still decide whether the sentence says that entity did it.
+_WHO = (("PERSON", "ORG"), ("NORP", "GPE"))
+_NUMBER = (("CARDINAL", "MONEY", "PERCENT", "QUANTITY"), ())
+_MONEY = (("MONEY",), ())
+_WHEN = (("DATE", "TIME"), ())
+_WHERE = (("GPE", "LOC", "FAC"), ())
+_AGE = (("DATE", "CARDINAL"), ())  # spaCy tags "63" in "Tim Cook, 63," and "45-year-old" as DATE
+_DURATION = (("DATE", "TIME", "QUANTITY", "CARDINAL"), ())  # "three days", "90 minutes"
+_MEASURE = (("QUANTITY", "CARDINAL"), ())
+_RANK = (("ORDINAL", "CARDINAL"), ())
+_ANY: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+_PERSON = (("PERSON",), ())
+_ORG = (("ORG",), ())
+# "Which country proposed the summit?" is often answered by a demonym: "French President Emmanuel Macron".
+_COUNTRY = (("GPE",), ("NORP",))
+_GPE = (("GPE",), ())
+_REGION = (("GPE", "LOC"), ())
+_LOC = (("LOC",), ("GPE",))
+_FAC = (("FAC",), ("ORG", "GPE"))  # spaCy often tags venues ("Yankee Stadium", hospitals) as ORG
+_PLACE = _WHERE
+_WORK = (("WORK_OF_ART",), ())
+_EVENT = (("EVENT",), ())
+_LAW = (("LAW",), ())
+_PRODUCT = (("PRODUCT",), ())
+_LANGUAGE = (("LANGUAGE",), ("NORP",))
+_NORP = (("NORP",), ())
+_PARTY = (("ORG", "NORP"), ())  # "the Democratic Party" is ORG, "Democrats" NORP
+
+_HEAD_NOUNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+
+
+def _nouns(group, words: str) -> None:
+    for w in words.split():
+        _HEAD_NOUNS[w] = group
+
+
+_nouns(_COUNTRY, "country countries nation nations")
+_nouns(_GPE, "state states city cities capital capitals town towns village villages province provinces county "
+             "counties municipality prefecture prefectures territory territories republic kingdom district")
+_nouns(_REGION, "region regions area areas")
+_nouns(_LOC, "continent continents ocean oceans sea seas river rivers mountain mountains lake lakes island "
+             "islands peninsula desert valley gulf strait")
+_nouns(_FAC, "airport airports bridge bridges building buildings stadium stadiums arena venue hospital "
+             "port station plant prison palace museum street road highway tower dam checkpoint")
+_nouns(_PLACE, "place places location locations site")
+_nouns(_ORG, "company companies firm firms organization organizations organisation organisations agency "
+             "agencies team teams club clubs group groups network networks bank banks airline airlines "
+             "carrier brand manufacturer automaker carmaker retailer startup broadcaster newspaper newspapers "
+             "paper outlet university universities school college institution institute union alliance "
+             "coalition bloc ministry department court committee council body militia army band label "
+             "studio exchange charity publisher website business businesses giant maker operator lender "
+             "insurer developer supplier channel")
+_nouns(_PARTY, "party parties")
+_nouns(_PERSON, "person people man woman men women official officials leader leaders president presidents "
+                "minister ministers premier ceo chief executive executives actor actress actors singer "
+                "singers player players politician senator governor mayor author writer director athlete "
+                "coach king queen chancellor secretary spokesman spokeswoman spokesperson lawmaker "
+                "lawmakers diplomat envoy judge candidate candidates star artist musician rapper footballer "
+                "striker founder chairman chairwoman journalist reporter scientist general commander pope "
+                "prince princess emperor ambassador opponent rival successor predecessor winner champion "
+                "billionaire suspect victim husband wife son daughter")
+_nouns(_WORK, "film films movie movies show shows series book books novel novels song songs album albums "
+              "play painting programme documentary opera single track")
+_nouns(_EVENT, "event events war wars battle tournament championship championships festival olympics "
+               "games storm hurricane typhoon earthquake disaster conference summit")
+_nouns(_LAW, "law laws act bill treaty agreement accord constitution amendment regulation resolution")
+_nouns(_PRODUCT, "product products vehicle vehicles car cars phone smartphone device aircraft plane jet "
+                 "missile missiles weapon weapons ship vessel app software console satellite")
+_nouns(_LANGUAGE, "language languages")
+_nouns(_NORP, "nationality religion ethnicity")
+_nouns(_WHEN, "year years date day days month months decade century season")
+_nouns((("TIME",), ("DATE",)), "time hour")
+_nouns(_AGE, "age")
+_nouns(_NUMBER, "number amount figure sum total percentage percent share proportion rate population")
+_nouns(_MONEY, "price cost value")
+_nouns(_RANK, "rank ranking")
+
+# Words that end the noun phrase after "which"/"what": verbs, auxiliaries, prepositions, relatives.
+_PHRASE_END = frozenset(
+    """is are was were be been being am do does did has have had will would can could should may might must
+    shall of in on at to for from by with about as into over under after before between during than that
+    who whom whose which what where when why how and or but if not no""".split()
+)
+_MONEY_CUES = re.compile(
+    r"\b(?:cost|costs|costing|pay|pays|paid|paying|worth|spen[dt]|spending|charge[sd]?|fined?|"
+    r"earn(?:s|ed)?|owe[sd]?|money|dollars?|yen|euros?|pounds|yuan|won|rubles?|funding|budget|salary|"
+    r"raised?|invest(?:ed)?|sold for|bought for|fee|compensation|damages|ransom|bail)\b")
+_TIME_UNITS = re.compile(r"^(?:years?|months?|weeks?|days?|decades?|centuries|hours?|minutes?|seconds?)\b")
+
+_WH = re.compile(r"\b(who|whom|whose|when|where|which|what|how)\b")
+
+
+def _normalize(question: str) -> str:
+    q = question.replace("\u2019", "'").lower()
+    q = re.sub(r"[^\w\s'$%-]", " ", q)
+    q = re.sub(r"\s+", " ", q).strip()
+    # "What is the name of the company that ..." / "Name the company ..." -> "which company ..."
+    q = re.sub(r"\b(?:what|which)(?: is|'s| was| are| were)? the names? of (?:the |a |an )?", "which ", q)
+    q = re.sub(r"^(?:please )?(?:name|identify|give|list)(?: the names? of)? (?:the |a |an |one |two |three )?",
+               "which ", q)
+    return q
+
+
+def _head_noun_group(words: list[str]):
+    """The label group of the noun phrase `words` (text after "which"/"what"), from its head noun.
+
+    Without a parser: skip up to three modifiers to the first known noun ("which oil company"), then
+    take the last of the known nouns right after it ("what film festival", "which company president").
+    A verb or preposition ends the phrase ("which country proposed the summit", "what did ...").
+    """
+    head = None
+    for i, w in enumerate(words[:7]):
+        if w in _PHRASE_END:
+            break
+        possessive = w.endswith("'s") or w.endswith("s'")
+        w = w[:-2] if w.endswith("'s") else w.rstrip("'")
+        if w in _HEAD_NOUNS:
+            head = w
+        elif head is not None or i >= 3:
+            break
+        if possessive:
+            break  # "which country's president" asks for the country
+    return _HEAD_NOUNS[head] if head else None
+
+
+def _groups(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(preferred labels, also accepted labels) for the question's first wh-phrase."""
+    q = _normalize(question)
+    m = _WH.search(q)
+    if not m:
+        return _ANY  # yes/no questions, imperatives we do not know
+    wh, rest = m.group(1), q[m.end():].split()
+    if wh in ("who", "whom", "whose"):
+        return _WHO
+    if wh == "when":
+        return _WHEN
+    if wh == "where":
+        return _WHERE
+    if wh == "how":
+        nxt = rest[0] if rest else ""
+        after = " ".join(rest[1:])
+        if nxt == "much":
+            return _MONEY if _MONEY_CUES.search(after) else _NUMBER
+        if nxt == "many":
+            if _TIME_UNITS.match(after):
+                return (("DATE", "TIME", "CARDINAL"), ("QUANTITY",))
+            return _NUMBER
+        if nxt == "old":
+            return _AGE
+        if nxt == "long":
+            return _WHEN if after.startswith("ago") else _DURATION
+        if nxt in ("far", "big", "large", "high", "tall", "deep", "heavy", "wide", "fast", "hot", "cold"):
+            return _MEASURE
+        return _ANY  # "how did", "how often": manner or frequency, not an entity
+    # which / what (and "name the ..." rewritten to "which ...")
+    if wh == "what" and rest[:1] and rest[0] in ("is", "was", "are", "were", "'s"):
+        rest = rest[1:]
+        if rest[:1] and rest[0] in ("the", "a", "an"):
+            rest = rest[1:]  # "what is the capital of France"
+        else:
+            return _ANY  # "what is happening", "what was it"
+    elif rest[:1] and rest[0] in ("kind", "type", "sort") and rest[1:2] == ["of"]:
+        rest = rest[2:]  # "what kind of company"
+    group = _head_noun_group(rest)
+    return group if group is not None else _ANY
+
+
+def asked_types(question: str) -> frozenset[str]:
+    """The spaCy entity labels that can answer `question`; empty means any entity or noun phrase."""
+    preferred, also = _groups(question)
+    return frozenset(preferred) | frozenset(also)
+
+
+# --- spans -----------------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[.,'\u2019-]\w+)*")
+_ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Z]{2,5}")
+_IGNORED = frozenset({"the", "a", "an"})
+_NUMERIC = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE", "TIME", "ORDINAL"})
+# Words of a span outside any entity: "French President Emmanuel Macron" adds 1 ("President").
+MAX_EXTRA_WORDS = 3
+# How many tokens of distance a secondary label costs ("French" NORP vs "Emmanuel Macron" PERSON).
+_SECONDARY_PENALTY = 3
+
+
+def _word_key(word: str) -> str:
+    """Comparison form: possessive dropped; acronyms upper-case without dots ("U.S." == "US" != "us")."""
+    word = re.sub(r"['\u2019]s?$", "", word)
+    if _ACRONYM.fullmatch(word):
+        return word.replace(".", "").upper()
+    return word.lower()
+
+
+def _words(text: str) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+
+
+def _question_words(question: str) -> tuple[set[str], set[str]]:
+    keys = {_word_key(w) for _, _, w in _words(question)}
+    return keys, {stem(k) for k in keys if not k.isupper()}
+
+
+def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool:
+    """True when the entity has a word the question lacks (so it can answer rather than echo it)."""
+    for _, _, w in _words(entity_text):
+        k = _word_key(w)
+        if k in _IGNORED or k in qkeys or (not k.isupper() and stem(k) in qstems):
+            continue
+        return True
+    return False
+
+
+def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
+    # Entities must be offsets into this sentence; ones that are not (misaligned offsets) are ignored.
+    return [e for e in entities if 0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text]
+
+
+def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> list[Entity]:
+    """Entities of `sentence` that can answer `question`, best first.
+
+    Kept: an asked type (any label when `asked_types` is empty) and a word the question lacks.
+    Order: token distance to the nearest question content word in the sentence, plus a penalty for
+    secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
+    preferred labels first, then position.
+    """
+    preferred, also = _groups(question)
+    allowed = set(preferred) | set(also)
+    qkeys, qstems = _question_words(question)
+    candidates = [e for e in _valid(sentence, entities)
+                  if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)]
+    if not candidates:
+        return []
+    tokens = _words(sentence)
+    anchors = []
+    for i, (_, _, w) in enumerate(tokens):
+        k = _word_key(w)
+        if k.lower() in STOPWORDS or k in _IGNORED:
+            continue
+        if k in qkeys or (not k.isupper() and stem(k) in qstems):
+            anchors.append(i)
+
+    def key(e: Entity):
+        idx = [i for i, (s, t, _) in enumerate(tokens) if s < e.end and t > e.start] or [0]
+        first, last = idx[0], idx[-1]
+        inside = [a for a in anchors if first <= a <= last]
+        outside = [a for a in anchors if not first <= a <= last]
+        if inside:
+            distance = 0.0
+        elif outside:
+            distance = float(min(first - a if a < first else a - last for a in outside))
+        else:
+            distance = math.inf
+        penalty = 0 if (not preferred or e.label in preferred) else _SECONDARY_PENALTY
+        return (distance + penalty, penalty, e.start, -e.end)
+
+    return sorted(candidates, key=key)
+
+
+def _occurrences(span: str, sentence: str) -> list[tuple[int, int]]:
+    """Where `span` occurs verbatim in `sentence` (whitespace runs may differ), on word boundaries:
+    "150" does not occur in "150,000", nor "acron" in "Macron"."""
+    parts = span.split()
+    if not parts:
+        return []
+    pattern = re.compile(r"\s+".join(re.escape(p) for p in parts))
+    return [(m.start(), m.end()) for m in pattern.finditer(sentence)
+            if _boundary(sentence, m.start()) and _boundary(sentence, m.end())]
+
+
+def _boundary(text: str, i: int) -> bool:
+    """Whether offset `i` falls between words: not inside a word, nor inside a number like 150,000 or 1.2."""
+    if i <= 0 or i >= len(text):
+        return True
+    before, after = text[i - 1], text[i]
+    if before.isalnum() and after.isalnum():
+        return False
+    if before in ".," and after.isdigit() and i >= 2 and text[i - 2].isdigit():
+        return False  # "150,|000"
+    if after in ".," and before.isdigit() and i + 1 < len(text) and text[i + 1].isdigit():
+        return False  # "150|,000"
+    return True
+
+
+def _extra_words(sentence: str, start: int, end: int, entities: Sequence[Entity]) -> int:
+    """Words of sentence[start:end] not inside any entity."""
+    count = 0
+    for s, t, w in _words(sentence[start:end]):
+        s, t = s + start, t + start
+        if w.lower() in _IGNORED:
+            continue
+        if not any(e.start <= s and t <= e.end for e in entities):
+            count += 1
+    return count
+
+
+def is_typed_span(question: str, span_text: str, sentence: str, entities: Sequence[Entity]) -> bool:
+    """Whether `span_text` is a short answer copied from `sentence` of the type `question` asks for.
+
+    True when it occurs verbatim in the sentence (at word boundaries; trailing punctuation forgiven)
+    and either covers one of `answer_spans(...)` with at most MAX_EXTRA_WORDS words outside entities
+    ("French President Emmanuel Macron"), or lies inside one: the trailing words of a PERSON ("Macron"),
+    or words with a digit of a number, date or time ("150,000" of "more than 150,000").
+    When the question asks for no particular type, any verbatim span with a word the question lacks.
+    """
+    span = span_text.strip()
+    trimmed = span.rstrip(".,;:!?").strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+    spots = _occurrences(span, sentence) or _occurrences(trimmed, sentence)
+    if not spots:
+        return False  # not verbatim: a paraphrase
+    valid = _valid(sentence, entities)
+    if not asked_types(question):
+        qkeys, qstems = _question_words(question)
+        return _adds_something(trimmed, qkeys, qstems)
+    candidates = answer_spans(question, sentence, valid)
+    for s, t in spots:
+        for e in candidates:
+            if s <= e.start and e.end <= t:
+                if _extra_words(sentence, s, t, valid) <= MAX_EXTRA_WORDS:
+                    return True
+            elif e.start <= s and t <= e.end:
+                # Part of an entity: a surname ("Macron" of "Emmanuel Macron"), or the figure of a
+                # number or date ("150,000" of "more than 150,000", "2022" of "Feb. 18, 2022").
+                if e.label == "PERSON" and t == e.end:
+                    return True
+                if e.label in _NUMERIC and any(c.isdigit() for c in sentence[s:t]):
+                    return True
+    return False

