@@ -23,6 +23,7 @@ from index import IngestReport, Library, SearchFilters
 from .generate import Generator, generate, load_model
 from .ground import ground_answer
 from .plan import as_of_date, plan_search, search
+from .ranker import AnswerRanker
 from .relevance import RelevanceScorer
 from .retrieve import Retriever
 from .rewrite import Rewriter, RuleRewriter
@@ -48,14 +49,15 @@ def _normalise_history(history: Iterable) -> list[Turn]:
 class Assistant:
     def __init__(self, library: Library, retriever: Retriever, generator: Generator, settings: Settings,
                  fallback: Generator | None = None, rewriter: Rewriter | None = None,
-                 scorer: RelevanceScorer | None = None):
+                 scorer: RelevanceScorer | None = None, ranker: AnswerRanker | None = None):
         self.library = library
         self.retriever = retriever
         self.generator = generator
         self.settings = settings
         self.fallback = fallback
         self.rewriter = rewriter or RuleRewriter()
-        self.scorer = scorer or RelevanceScorer()
+        self.scorer = scorer or (ranker.scorer if ranker is not None else RelevanceScorer())
+        self.ranker = ranker
 
     def warm_up(self) -> None:
         """Load the embedder and the generator's model now rather than on the first question."""
@@ -107,11 +109,11 @@ class Assistant:
         draft = "".join(pieces).strip()
         t2 = time.perf_counter()
         # Verify against every usable passage, not only the ones an LLM prompt had room for.
-        grounded = self._ground(query, draft, usable)
+        grounded = self._ground(query, draft, usable, self.generator)
         used = self.generator.name
         if grounded.abstained and self.fallback is not None and usable:
             second = generate(self.fallback, query, usable, turns)
-            regrounded = self._ground(query, second, usable)
+            regrounded = self._ground(query, second, usable, self.fallback)
             if not regrounded.abstained:
                 # Keep the rejected claims of the first draft visible for debugging.
                 grounded = replace(regrounded, claims=grounded.claims + regrounded.claims)
@@ -130,10 +132,12 @@ class Assistant:
             query=query,
             as_of=as_of_day.isoformat(),
             filters=filters.to_dict(),
+            span=grounded.span,
         )
 
-    def _ground(self, question: str, draft: str, passages: Sequence[Passage]):
-        return ground_answer(question, draft, passages, self.settings, scorer=self.scorer)
+    def _ground(self, question: str, draft: str, passages: Sequence[Passage], generator: Generator):
+        return ground_answer(question, draft, passages, self.settings, scorer=self.scorer, ranker=self.ranker,
+                             short_answers=getattr(generator, "short_answers", False))
 
     def ask(self, question: str, history: Sequence = (), *, as_of: date | str | None = None,
             filters: SearchFilters | dict | None = None) -> Answer:

@@ -1,19 +1,21 @@
 """The `extractive` generator: answers with the article sentences that best
 answer the question. No language model; deterministic and fast.
 
-Sentences are ranked by `RelevanceScorer` (question words stated, embedding
-similarity when available, the kind of answer asked for); only sentences that
-add something the question did not already say count. The best one is the
-answer; the runner-up joins it when it scores nearly as well (within
-`second_within`), since quiz-style questions often have the answer in the
-sentence beside the one that echoes them. Below the relevance bar it drafts
-nothing, which makes the assistant abstain. It does not compose or summarise.
+Sentences are ranked by the learned `AnswerRanker` (ranker.py) when one is
+given, else by `RelevanceScorer` (question words stated, embedding similarity,
+the kind of answer asked for); only sentences that add something the question
+did not already say count. The best one is the answer; the runner-up may join
+it when it scores nearly as well, since quiz-style questions often have the
+answer in the sentence beside the one that echoes them. Below the threshold it
+drafts nothing, which makes the assistant abstain. The verifier then leads the
+answer with the phrase of the asked kind. It does not compose or summarise.
 """
 
 from __future__ import annotations
 
 from typing import Iterator, Sequence
 
+from .ranker import AnswerRanker
 from .relevance import RelevanceScorer
 from .settings import DEFAULT_SETTINGS, Settings
 from .types import Passage, Turn
@@ -24,12 +26,30 @@ __all__ = ["ExtractiveGenerator"]
 class ExtractiveGenerator:
     name = "extractive"
 
-    def __init__(self, settings: Settings = DEFAULT_SETTINGS, scorer: RelevanceScorer | None = None):
+    def __init__(self, settings: Settings = DEFAULT_SETTINGS, scorer: RelevanceScorer | None = None,
+                 ranker: AnswerRanker | None = None):
         self.min_relevance = settings.min_relevance
-        self.scorer = scorer or RelevanceScorer()
+        self.scorer = scorer or (ranker.scorer if ranker is not None else RelevanceScorer())
         self.second_within = settings.second_sentence_within
+        self.ranker = ranker
+
+    def _ranked_sentences(self, question: str, passages: Sequence[Passage]) -> list[str]:
+        """The ranker's best sentence when it reaches the threshold; the runner-up joins it when it
+        reaches the threshold too and scores within the fitted margin of the best."""
+        question_words = self.scorer(question, passages).focus.terms.content
+        ranked = [r for r in self.ranker(question, passages) if r.evidence.terms.content - question_words]
+        model = self.ranker.model
+        if not ranked or ranked[0].probability < model.threshold:
+            return []
+        picked = [ranked[0]]
+        if (len(ranked) > 1 and ranked[1].probability >= model.threshold
+                and ranked[1].probability >= ranked[0].probability - model.margin):
+            picked.append(ranked[1])
+        return [r.evidence.text for r in picked]  # best first: the verifier takes the answer phrase from it
 
     def best_sentences(self, question: str, passages: Sequence[Passage]) -> list[str]:
+        if self.ranker is not None:
+            return self._ranked_sentences(question, passages)
         scored = self.scorer(question, passages)
         q = scored.focus.terms
         ranked = []

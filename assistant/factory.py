@@ -7,6 +7,7 @@ never builds a generator.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from pathlib import Path
 
@@ -16,14 +17,38 @@ from .assistant import Assistant
 from .dense import DenseRetriever
 from .generate import GENERATORS, Generator
 from .keyword_index import KeywordIndex
+from .ranker import FEATURES, AnswerRanker, RankerModel
 from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "build_library", "make_generator", "ingest_sample_if_empty"]
+__all__ = ["build_assistant", "build_library", "make_generator", "make_ranker", "ingest_sample_if_empty"]
 
 
-def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None = None) -> Generator:
+def make_ranker(scorer: RelevanceScorer, settings: Settings, model: RankerModel | None | str = "bundled"
+                ) -> AnswerRanker:
+    """The learned answer ranker over `scorer`'s embeddings, with spaCy entities.
+
+    `model`: "bundled" (assistant/models/ranker.json), a RankerModel, or None for an untrained one
+    (all weights zero: `python -m eval.fit` uses it to compute features)."""
+    if model == "bundled":
+        model = RankerModel.load()
+    elif model is None:
+        model = RankerModel(FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES),
+                            0.0, 0.5, 0.1, {"untrained": True})
+    return AnswerRanker(scorer, _shared_tagger(), model, tag_top=settings.tag_top)
+
+
+@functools.lru_cache(maxsize=1)
+def _shared_tagger():
+    """One spaCy pipeline per process (it loads in about 2 s and is read-only), however many Assistants."""
+    from .entities import SpacyTagger
+
+    return SpacyTagger()
+
+
+def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None = None,
+                   ranker: AnswerRanker | None = None) -> Generator:
     """The generator backend called `name`, one of GENERATORS:
 
     - "local": Gemma 3 270M on the CPU via llama.cpp (the default)
@@ -40,7 +65,7 @@ def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None
     if name == "extractive":
         from .extractive import ExtractiveGenerator
 
-        return ExtractiveGenerator(settings, scorer)
+        return ExtractiveGenerator(settings, scorer, ranker)
     if name == "local":
         from .local_llm import LlamaCppGenerator, bundled_gguf_path
 
@@ -94,13 +119,15 @@ def build_assistant(
     library = build_library(settings, embedder)
     library.refresh_derived()  # heals a crash between a store write and a keyword-index save
     scorer = RelevanceScorer(library.embedder.embed_batch if settings.semantic_relevance else None)
+    ranker = make_ranker(scorer, settings) if settings.answer_ranker else None
     gen = generator if generator is not None and not isinstance(generator, str) else make_generator(
-        settings.generator, settings, scorer
+        settings.generator, settings, scorer, ranker
     )
     fallback = None
     if settings.extractive_fallback and gen.name != "extractive":
-        fallback = make_generator("extractive", settings, scorer)
-    return Assistant(library, make_retriever(library, settings), gen, settings, fallback=fallback, scorer=scorer)
+        fallback = make_generator("extractive", settings, scorer, ranker)
+    return Assistant(library, make_retriever(library, settings), gen, settings, fallback=fallback, scorer=scorer,
+                     ranker=ranker)
 
 
 def make_retriever(library: Library, settings: Settings) -> Retriever:

@@ -52,28 +52,37 @@ def _excerpt(p: Passage) -> str:
 
 
 # A completion prompt: the bundled model is a base (not instruction-tuned) model,
-# so one worked example teaches the format better than instructions alone.
-_EXAMPLE = (
-    "Excerpt: Storm Eunice (Reuters, 2022-02-18): The storm, named Eunice by the Met Office, "
-    "brought winds of 122 mph to the Isle of Wight on Friday.\n"
-    "Question: How strong were the winds on the Isle of Wight?\n"
+# so worked examples teach the format better than instructions alone.
+_STORM = ("Excerpt: Storm Eunice (Reuters, 2022-02-18): The storm, named Eunice by the Met Office, "
+          "brought winds of 122 mph to the Isle of Wight on Friday.\n")
+_SENTENCE_EXAMPLE = (
+    f"{_STORM}Question: How strong were the winds on the Isle of Wight?\n"
     "Answer: The storm brought winds of 122 mph to the Isle of Wight.\n\n"
-    "Excerpt: Storm Eunice (Reuters, 2022-02-18): The storm, named Eunice by the Met Office, "
-    "brought winds of 122 mph to the Isle of Wight on Friday.\n"
+    f"{_STORM}Question: Who is the mayor of London?\nAnswer: {NOT_FOUND}\n\n"
+)
+# Short answers: the shortest phrase that answers, copied from an excerpt; the verifier accepts nothing else.
+_PHRASE_EXAMPLE = (
+    f"{_STORM}Question: How strong were the winds on the Isle of Wight?\nAnswer: 122 mph\n\n"
+    "Question: Who named the storm?\nAnswer: the Met Office\n\n"
     f"Question: Who is the mayor of London?\nAnswer: {NOT_FOUND}\n\n"
 )
 
 
-def build_prompt(question: str, passages: Sequence[Passage], history: Sequence[Turn] = ()) -> str:
-    """A completion prompt that asks for a one-sentence answer taken from the excerpts."""
+def build_prompt(question: str, passages: Sequence[Passage], history: Sequence[Turn] = (), short: bool = False) -> str:
+    """A completion prompt asking for one sentence taken from the excerpts or, when `short`, for the
+    shortest phrase from them that answers (a name, number, date or place)."""
     excerpts = "\n".join(f"Excerpt: {_excerpt(p)}" for p in passages)
     earlier = ""
     last_user = [t for role, t in history if role == "user"][-1:]
     if last_user:
         earlier = f"(Earlier question: {' '.join(last_user[0].split())})\n"
     q = " ".join(question.split())
+    if short:
+        ask = ("Answer each question with the shortest phrase from the excerpts that answers it (a name, number, "
+               "date or place), copied exactly.")
+    else:
+        ask = "Answer each question with one sentence copied or closely paraphrased from the excerpts."
     return (
-        "Answer each question with one sentence copied or closely paraphrased from the excerpts. "
-        f'If the excerpts do not contain the answer, answer "{NOT_FOUND}"\n\n'
-        f"{_EXAMPLE}{excerpts}\n{earlier}Question: {q}\nAnswer:"
+        f'{ask} If the excerpts do not contain the answer, answer "{NOT_FOUND}"\n\n'
+        f"{_PHRASE_EXAMPLE if short else _SENTENCE_EXAMPLE}{excerpts}\n{earlier}Question: {q}\nAnswer:"
     )

@@ -4,16 +4,21 @@ The draft (from any generator) is split into claims, one per sentence. Each
 claim is matched against every sentence of the retrieved passages; it survives
 only if one article sentence (a) contains every name and number the claim
 states, (b) covers most of the claim's content words, and most of those it
-adds beyond the question, and (c) answers what was asked: its relevance (see
-relevance.py) reaches `min_relevance` and comes within BEST_ANSWER_MARGIN of
-the best-answering sentence retrieved. Surviving claims
-get an [n] pointing at that sentence, with its exact character offsets in the
-article. Markers a model wrote itself are discarded and recomputed: a model is
-never trusted to cite. If no claim survives, the answer abstains. With an
-embedding function (see relevance.py) a close paraphrase counts as support and
-"about the question" blends word overlap with embedding similarity; names and
-numbers must be stated word for word either way, which errs toward dropping,
-never toward inventing.
+adds beyond the question (or, with embeddings, is a close paraphrase), and (c)
+answers what was asked: the learned ranker's probability that it answers
+(ranker.py) reaches the fitted threshold and comes within the fitted margin of
+the best retrieved sentence (without a ranker: relevance.py's score,
+`min_relevance` and BEST_ANSWER_MARGIN). A short answer from the local model
+must in addition be a phrase copied verbatim from that sentence, of the kind
+the question asks for (spans.py: a person for "who", a number for "how many"),
+so "The French president and the Russian president" never passes for "who
+proposed". Surviving claims get an [n] pointing at that sentence, with its
+exact character offsets in the article; the answer leads with the phrase that
+answers (a name, number, date, place), copied from the first cited sentence,
+then the cited sentences. Markers a model wrote itself are discarded and
+recomputed: a model is never trusted to cite. If no claim survives, the
+answer abstains. Names and numbers must be stated word for word, which errs
+toward dropping, never toward inventing.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from typing import Sequence
 from index.sentences import split_sentences
 
 from .lexical import idf_weights, terms, weighted_coverage
+from .ranker import AnswerRanker
 from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
 from .settings import DEFAULT_SETTINGS, Settings
+from .spans import asked_types, is_typed_span
 from .types import CITATION_MARKER, Citation, Claim, Passage, with_marker
 
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
@@ -47,6 +54,7 @@ class Grounded:
     citations: tuple[Citation, ...]
     claims: tuple[Claim, ...]
     abstained: bool
+    span: str = ""  # the short answer leading `text`, verbatim from citations[0].quote ("" when none)
 
 
 def _claims(draft: str, quoted: set[str]) -> list[str]:
@@ -72,29 +80,55 @@ def _surface_words(text: str, stems: set[str]) -> list[str]:
     return words
 
 
+def _verbatim(span: str, sentence: str) -> tuple[int, int] | None:
+    """Where `span` occurs in `sentence` as whole words, ignoring case and edge punctuation (None: nowhere)."""
+    span = span.strip().strip(".,;:!?\"'\u201c\u201d\u2018\u2019").strip()
+    if not span:
+        return None
+    m = re.search(r"(?<![\w])" + re.escape(span) + r"(?![\w])", sentence, re.I)
+    return (m.start(), m.end()) if m else None
+
+
 def ground_answer(
     question: str,
     draft: str,
     passages: Sequence[Passage],
     settings: Settings = DEFAULT_SETTINGS,
     scorer: RelevanceScorer | None = None,
+    ranker: AnswerRanker | None = None,
+    short_answers: bool = False,
 ) -> Grounded:
-    """Keep only the claims of `draft` that a retrieved sentence supports; cite each
-    (thresholds: `settings.min_support`, `settings.min_relevance`)."""
-    min_support, min_relevance = settings.min_support, settings.min_relevance
-    scorer = scorer or RelevanceScorer()
+    """Keep only the claims of `draft` that a retrieved sentence supports; cite each.
+
+    How well a sentence answers the question is the ranker's probability (threshold and margin
+    fitted with it) or, without a ranker, relevance.py's score (`settings.min_relevance`,
+    BEST_ANSWER_MARGIN). With `short_answers` (the local model answers with a phrase) every claim
+    must be a verbatim phrase of its sentence, of the kind the question asks for."""
+    min_support = settings.min_support
+    scorer = scorer or (ranker.scorer if ranker is not None else RelevanceScorer())
     scored = scorer(question, passages)
     evidence, focus = scored.evidence, scored.focus
     idf = idf_weights([e.terms for e in evidence], also=focus.terms.content | terms(draft).content)
+    if ranker is not None:
+        by_place = {(r.evidence.passage.article_id, r.evidence.start): r for r in ranker(question, passages)}
+        ranked = [by_place.get((ev.passage.article_id, ev.start)) for ev in evidence]
+        answers = [r.probability if r is not None else 0.0 for r in ranked]
+        threshold, margin = ranker.model.threshold, ranker.model.margin
+    else:
+        ranked = [None] * len(evidence)
+        answers = list(scored.relevance)
+        threshold, margin = settings.min_relevance, BEST_ANSWER_MARGIN
 
     claims: list[Claim] = []
     citations: list[Citation] = []
     kept: list[str] = []
+    span = ""
+    lead = False  # the span leads the text when the answer quotes its sentence (free text keeps its own words)
     quoted = {" ".join(ev.text.split()) for ev in evidence}
     # A claim answers the question only if its sentence is among the best answers retrieved: "South Korea."
     # is not verified by a sentence that merely mentions South Korea near the topic.
-    top_relevance = max((r for ev, r in zip(evidence, scored.relevance) if ev.terms.content - focus.terms.content),
-                        default=0.0)
+    typed = bool(asked_types(question))
+    top_answer = max((a for ev, a in zip(evidence, answers) if ev.terms.content - focus.terms.content), default=0.0)
     for text in _claims(CITATION_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
         if _REFUSAL.search(text):
@@ -110,37 +144,46 @@ def ground_answer(
         if not new_words:
             claims.append(Claim(text, False, 0.0, reason="only restates the question"))
             continue
-        best, best_key = None, (-1.0, -1.0)
+        best_i, best_key = None, (-1.0, -1.0)
         similarity = None
         for i, ev in enumerate(evidence):
             if ct.salient - ev.terms.content:
                 continue  # a name or number the sentence does not state
+            if short_answers and _verbatim(text, ev.text) is None:
+                continue  # a short answer is a phrase copied from its sentence, never a paraphrase
             # What the claim adds beyond the question must be supported too, not just its echo of it.
             support = min(weighted_coverage(ct.content, ev.terms.content, idf),
                           weighted_coverage(new_words, ev.terms.content, idf))
-            if support < min_support and scorer.embed is not None:
+            if support < min_support and scorer.embed is not None and not short_answers:
                 if similarity is None:
                     similarity = scorer.similarity(scored, text) or [0.0] * len(evidence)
                 support = max(support, (1 - PARAPHRASE_WEIGHT) * support + PARAPHRASE_WEIGHT * similarity[i])
-            key = (support, scored.relevance[i])
+            key = (support, answers[i])
             if key > best_key:
-                best, best_key = ev, key
-        if best is None:
+                best_i, best_key = i, key
+        if best_i is None:
             stated = set().union(*(ev.terms.content for ev in evidence)) if evidence else set()
             missing = _surface_words(text, ct.salient - stated)
-            why = f"no retrieved article mentions {', '.join(missing)}" if missing else "no retrieved sentence states it"
+            why = f"no retrieved article mentions {', '.join(missing)}" if missing else (
+                "not a phrase copied from a retrieved sentence" if short_answers else "no retrieved sentence states it")
             claims.append(Claim(text, False, 0.0, reason=why))
             continue
-        support, relevance = best_key
+        best = evidence[best_i]
+        support, answer = best_key
         if support < min_support:
             claims.append(Claim(text, False, round(support, 3), reason="not supported by any retrieved sentence"))
             continue
-        if relevance < min_relevance:
+        if answer < threshold:
             claims.append(Claim(text, False, round(support, 3), reason="supported, but not about the question"))
             continue
-        if relevance < top_relevance - BEST_ANSWER_MARGIN:
+        if answer < top_answer - margin:
             claims.append(Claim(text, False, round(support, 3),
                                 reason="supported, but other retrieved sentences answer the question better"))
+            continue
+        if short_answers and ranker is not None and not is_typed_span(
+                question, text, best.text, ranker.entities_of(best.text)):
+            claims.append(Claim(text, False, round(support, 3),
+                                reason="not the kind of answer asked for (a name, number, date or place)"))
             continue
         n = next((c.n for c in citations if c.article_id == best.passage.article_id and c.start == best.start), 0)
         if not n:
@@ -151,8 +194,22 @@ def ground_answer(
                          round(support, 3), p.source)
             )
         claims.append(Claim(text, True, round(support, 3), citation=n))
+        if short_answers:
+            # The phrase leads; its sentence follows as the evidence the reader can check.
+            if not kept:
+                where = _verbatim(text, best.text)
+                span, lead = best.text[where[0]:where[1]], True
+            kept.append(with_marker(best.text, n))
+            continue
+        if not kept and ranked[best_i] is not None and typed:
+            # Only a question that asks for a kind of thing (who, how many, which country) gets a phrase
+            # lead: for "what did they vow" any entity of the sentence would read as a wrong answer.
+            span = next((e.text for e in ranked[best_i].spans if _verbatim(e.text, text)), "")
+            lead = " ".join(text.split()) in quoted
         kept.append(with_marker(text, n))
 
     if not kept:
         return Grounded(ABSTAIN_TEXT, (), tuple(claims), True)
-    return Grounded(" ".join(kept), tuple(citations), tuple(claims), False)
+    kept = list(dict.fromkeys(kept))
+    body = " ".join(kept)
+    return Grounded(f"{span} \u2014 {body}" if span and lead else body, tuple(citations), tuple(claims), False, span)

@@ -45,6 +45,9 @@ class LlamaCppGenerator:
         self.max_tokens = settings.max_new_tokens
         self.n_threads = settings.llm_threads or max(1, os.cpu_count() or 1)
         self.seed = 0  # decoding is greedy; the seed only pins llama.cpp's own sampler state
+        # With the ranker it answers with a phrase, which the verifier accepts only verbatim and of the
+        # asked kind; without it, with a sentence copied or closely paraphrased from the excerpts.
+        self.short_answers = settings.answer_ranker
         self._llm = None
         self._lock = threading.Lock()
 
@@ -65,7 +68,7 @@ class LlamaCppGenerator:
         """The prompt with as many passages as fit the context window (best first)."""
         passages = list(passages)[: self.max_passages]
         while True:
-            prompt = build_prompt(question, passages, history)
+            prompt = build_prompt(question, passages, history, short=self.short_answers)
             if len(passages) <= 1 or len(llm.tokenize(prompt.encode("utf-8"))) + self.max_tokens <= self.n_ctx:
                 return prompt
             passages.pop()

@@ -134,6 +134,8 @@ class Scored:
     evidence: tuple[Evidence, ...]
     relevance: tuple[float, ...]
     vectors: tuple | None = None  # the sentences' embeddings, when an embed function was given
+    lexical: tuple[float, ...] = ()  # idf-weighted share of the question's words each sentence states
+    cosine: tuple[float | None, ...] = ()  # embedding similarity with the question (None: not embedded)
 
 
 class RelevanceScorer:
@@ -161,9 +163,10 @@ class RelevanceScorer:
         evidence = tuple(evidence_sentences(passages))
         focus = Focus.of(question)
         idf = idf_weights([e.terms for e in evidence], also=focus.terms.content)
-        if self.embed is None or not evidence:
-            return Scored(focus, evidence, tuple(question_relevance(focus, ev, idf) for ev in evidence))
         lexical = [weighted_coverage(focus.terms.content, ev.terms.content, idf) for ev in evidence]
+        if self.embed is None or not evidence:
+            return Scored(focus, evidence, tuple(question_relevance(focus, ev, idf) for ev in evidence),
+                          lexical=tuple(lexical), cosine=(None,) * len(evidence))
         # Embed only the sentences with the most word overlap: the embedder is the slow part.
         order = sorted(range(len(evidence)), key=lambda i: -lexical[i])[: self.max_embedded]
         got = self.embed([question] + [evidence[i].text for i in order])
@@ -171,21 +174,22 @@ class RelevanceScorer:
         vectors: list = [None] * len(evidence)
         for i, vec in zip(order, got[1:]):
             vectors[i] = vec
-        scores = []
+        scores, cosines = [], []
         for ev, lex, vec in zip(evidence, lexical, vectors):
+            cosines.append(None if vec is None else _cosine(q, vec))
             if vec is None:
                 scores.append(0.0)
                 continue
             if any(not has_pair(ev.terms, pair) for pair in focus.pairs):
                 scores.append(0.0)  # asked about "Ukraine's president", the sentence never relates the two
                 continue
-            score = LEXICAL_WEIGHT * lex + SEMANTIC_WEIGHT * _cosine(q, vec)
+            score = LEXICAL_WEIGHT * lex + SEMANTIC_WEIGHT * cosines[-1]
             if ev.terms.salient - focus.terms.content:
                 score += NEW_NAME_BONUS
             if not states_answer_type(focus.answer_type, ev.text, focus.terms):
                 score -= MISSING_TYPE_PENALTY
             scores.append(max(0.0, score))
-        return Scored(focus, evidence, tuple(scores), tuple(vectors))
+        return Scored(focus, evidence, tuple(scores), tuple(vectors), tuple(lexical), tuple(cosines))
 
     def similarity(self, scored: Scored, text: str) -> list[float] | None:
         """Cosine similarity of `text` with each evidence sentence (None without embeddings)."""

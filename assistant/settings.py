@@ -49,6 +49,12 @@ class Settings:
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
     min_relevance: float = 0.48  # how much a cited sentence must be about the question (relevance.py's score)
     semantic_relevance: bool = True  # blend embedding similarity into relevance and support (else words only)
+    # Pick and gate answer sentences with the learned ranker (assistant/models/ranker.json, fitted on
+    # realtimeqa-train by `python -m eval.fit`), lead with a phrase of the asked kind, and have the local
+    # model answer with such a phrase. Off by default: better on realtimeqa-dev, worse on the gold set's
+    # questions written from the article (README, "The learned ranker").
+    answer_ranker: bool = False
+    tag_top: int = 12  # sentences per question the ranker tags with spaCy (the best by a cheap score)
     second_sentence_within: float = 0.1  # extractive: add the runner-up sentence when it scores this close
     extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification
     # Retrieval (measured on the realtimeqa dev set with `python -m eval`):

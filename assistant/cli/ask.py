@@ -17,13 +17,14 @@ def configure(parser) -> None:
              "openai:<base_url>#<model> (any OpenAI-compatible server; key from $CITEWIRE_OPENAI_API_KEY "
              "or $OPENAI_API_KEY)",
     )
-    parser.add_argument("--json", action="store_true", help="print answer, abstained, citations, timings as JSON")
+    parser.add_argument("--json", action="store_true", help="print answer, span, abstained, citations, timings as JSON")
 
 
 def _as_json(answer) -> dict:
     keys = ("n", "article_id", "title", "url", "published_at", "quote", "start", "end")
     return {
         "answer": answer.text,
+        "span": answer.span,
         "abstained": answer.abstained,
         "citations": [{k: getattr(c, k) for k in keys} for c in answer.citations],
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},

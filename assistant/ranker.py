@@ -1,0 +1,223 @@
+"""Which retrieved sentence answers the question: a learned ranker over evidence sentences.
+
+`AnswerRanker(question, passages)` scores every sentence of the retrieved
+passages with a logistic model (`RankerModel`, weights fitted on
+realtimeqa-train by `python -m eval.fit`, shipped as assistant/models/ranker.json)
+over features that say whether a sentence answers: how much of the question it
+states (idf-weighted words, with context; MiniLM similarity), whether it holds
+a phrase of the kind asked for (spaCy entities: a person for "who", a number for
+"how many", a country for "which country") that the question lacks, whether it
+states the relation asked about ("Ukraine's president"), where its passage
+ranked and where it sits in its article. The score is a probability that the
+sentence contains the answer; one threshold on it (fitted for a stated false
+abstention rate) decides answer vs abstain. Entities are tagged only for the
+sentences a cheap pre-score puts first (`tag_top`), which keeps ranking fast.
+
+It does not retrieve, draft or cite; `extractive.py` and `ground.py` use it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from .entities import Entity, EntityTagger
+from .lexical import Terms, has_pair, states_answer_type, terms
+from .relevance import Evidence, RelevanceScorer, Scored
+from .spans import answer_spans, asked_types
+from .types import Passage
+
+__all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "sentence_features"]
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "ranker.json"
+
+FEATURES = (
+    "lexical",  # idf-weighted share of the question's words the sentence states
+    "lexical_context",  # the same over the sentence and the one before it
+    "lexical_gap",  # lexical minus the best lexical among all candidates (<= 0)
+    "cosine",  # MiniLM similarity with the question (0 when not embedded)
+    "cosine_gap",  # cosine minus the best cosine among all candidates (<= 0)
+    "passage_rank",  # 1 / (1 + rank of its passage in retrieval order)
+    "lede",  # near the top of its article
+    "new_names",  # names and numbers the question does not have (share of 3)
+    "relation",  # states every "X's Y" relation the question asks about
+    "type_words",  # has a word of the kind asked (a date, a number, a new name) by the word rules
+    "typed_span",  # asked a typed question and holds an entity of that type the question lacks
+    "typed_question",  # the question asks for a type of entity at all
+    "new_entity",  # holds any entity the question lacks
+    "length",  # words, up to 60, scaled to 0..1
+    "passage_words",  # share of the question's words its passage states anywhere
+    "passage_names",  # share of the question's names and numbers its passage states (1 when it has none)
+    "span_near",  # 1 / (1 + words between its best answer phrase and the nearest question word); 0 without one
+)
+
+
+RELATION = FEATURES.index("relation")
+
+
+@dataclass(frozen=True)
+class RankerModel:
+    """Standardised logistic regression: p = sigmoid(bias + sum(w * (x - mean) / scale))."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float  # answer only when the best sentence's probability reaches this
+    margin: float  # a cited sentence must score within this of the best one
+    info: dict  # how and on what it was fitted
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH) -> "RankerModel":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if tuple(data["features"]) != FEATURES:
+            raise ValueError(f"{path}: fitted for features {data['features']}, this code computes {list(FEATURES)}; "
+                             "rerun python -m eval.fit")
+        return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["weights"]),
+                   float(data["bias"]), float(data["threshold"]), float(data["margin"]), dict(data.get("info", {})))
+
+    def probability(self, x: Sequence[float]) -> float:
+        z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
+        return 1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z))))
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One evidence sentence with its probability of answering and the answer spans it holds."""
+
+    evidence: Evidence
+    probability: float
+    spans: tuple[Entity, ...]  # entities of the asked type the question lacks, best first
+    features: tuple[float, ...]
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def sentence_features(scored: Scored, i: int, passage_rank: int, entities: Sequence[Entity] | None,
+                      spans: Sequence[Entity], typed: bool, passage_terms: Terms) -> tuple[float, ...]:
+    """The FEATURES of evidence sentence `i` (`entities` None: not tagged, counts as none found)."""
+    ev = scored.evidence[i]
+    focus = scored.focus
+    lexical = scored.lexical[i]
+    cosines = [c for c in scored.cosine if c is not None]
+    cosine = scored.cosine[i] if scored.cosine[i] is not None else 0.0
+    context = ev.context.content
+    share = sum(1 for s in focus.terms.content if s in context) / max(1, len(focus.terms.content))
+    question_words = {w.lower() for w in focus.terms.stems}
+    new_entity = any(not set(e.text.lower().split()) <= question_words for e in entities or ())
+    return (
+        lexical,
+        share,
+        lexical - max(scored.lexical, default=0.0),
+        cosine,
+        (cosine - max(cosines)) if scored.cosine[i] is not None and cosines else -1.0,
+        1.0 / (1 + passage_rank),
+        1.0 / (1 + ev.start / 300.0),
+        min(len(ev.terms.salient - focus.terms.content), 3) / 3.0,
+        1.0 if all(has_pair(ev.terms, pair) for pair in focus.pairs) else 0.0,
+        1.0 if states_answer_type(focus.answer_type, ev.text, focus.terms) else 0.0,
+        1.0 if typed and spans else 0.0,
+        1.0 if typed else 0.0,
+        1.0 if new_entity else 0.0,
+        min(_words(ev.text), 60) / 60.0,
+        _share(focus.terms.content, passage_terms.content),
+        _share(focus.terms.salient, passage_terms.content) if focus.terms.salient else 1.0,
+        _nearness(ev.text, spans[0], focus.terms.content) if spans else 0.0,
+    )
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _nearness(sentence: str, span: Entity, question: frozenset[str]) -> float:
+    """1 / (1 + words between `span` and the nearest word of the sentence that the question has)."""
+    words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(sentence)]
+    inside = [i for i, (s, e, _) in enumerate(words) if s < span.end and e > span.start]
+    if not inside:
+        return 0.0
+    anchors = [i for i, (_, _, w) in enumerate(words) if i not in inside and terms(w).content & question]
+    if not anchors:
+        return 0.0
+    gap = min(min(abs(a - inside[0]), abs(a - inside[-1])) for a in anchors)
+    return 1.0 / gap
+
+
+def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
+    return sum(1 for s in needles if s in haystack) / max(1, len(needles))
+
+
+class AnswerRanker:
+    """Ranks evidence sentences by the probability that they answer the question (best first).
+
+    Shares the RelevanceScorer's embedding pass; remembers its last few results so the
+    extractive answerer and the verifier rank once per question."""
+
+    def __init__(self, scorer: RelevanceScorer, tagger: EntityTagger | None, model: RankerModel,
+                 tag_top: int = 12, cache_size: int = 8):
+        self.scorer = scorer
+        self.tagger = tagger
+        self.model = model
+        self.tag_top = tag_top
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def __call__(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
+        key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
+        if key in self._cache:
+            self._cache.move_to_end(key)
+            return self._cache[key]
+        ranked = self._rank(question, passages)
+        self._cache[key] = ranked
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return ranked
+
+    def entities_of(self, sentence: str) -> list[Entity]:
+        """The entities of one sentence (none without a tagger)."""
+        return self.tagger.entities([sentence])[0] if self.tagger is not None else []
+
+    def features(self, question: str, passages: Sequence[Passage]) -> tuple[Scored, list[tuple[float, ...]],
+                                                                              list[tuple[Entity, ...]]]:
+        """Every evidence sentence's features and answer spans (for fitting and for ranking)."""
+        scored = self.scorer(question, passages)
+        evidence = scored.evidence
+        rank_of = {}
+        for r, p in enumerate(passages):
+            rank_of.setdefault((p.article_id, p.chunk_id), r)
+        # Tag only the sentences a cheap score puts first: spaCy is the slow part.
+        cheap = sorted(range(len(evidence)), key=lambda i: -(scored.lexical[i] + (scored.cosine[i] or 0.0)))
+        tagged: dict[int, list[Entity]] = {}
+        if self.tagger is not None and evidence:
+            top = cheap[: self.tag_top]
+            for i, ents in zip(top, self.tagger.entities([evidence[i].text for i in top])):
+                tagged[i] = ents
+        types = asked_types(question)
+        rows, spans_of = [], []
+        passage_terms: dict[str, Terms] = {}
+        for i, ev in enumerate(evidence):
+            p = ev.passage
+            if p.chunk_id not in passage_terms:
+                passage_terms[p.chunk_id] = terms(f"{p.title}\n{p.text}")
+            ents = tagged.get(i)
+            spans = tuple(answer_spans(question, ev.text, ents)) if ents is not None else ()
+            rank = rank_of.get((ev.passage.article_id, ev.passage.chunk_id), len(passages))
+            rows.append(sentence_features(scored, i, rank, ents, spans, bool(types), passage_terms[p.chunk_id]))
+            spans_of.append(spans)
+        return scored, rows, spans_of
+
+    def _rank(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
+        scored, rows, spans_of = self.features(question, passages)
+        # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
+        # hard rule, not a feature to outweigh: such a sentence cannot answer.
+        out = [Ranked(ev, self.model.probability(x) if x[RELATION] else 0.0, spans, x)
+               for ev, x, spans in zip(scored.evidence, rows, spans_of)]
+        # Ties go to the better-ranked passage (evidence is in passage order).
+        return sorted(out, key=lambda r: -r.probability)

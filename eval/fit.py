@@ -1,0 +1,238 @@
+"""Fit the answer ranker on a training set: `python -m eval.fit [--dataset DIR]`.
+
+Rebuilds assistant/models/ranker.json, deterministically, from a training set
+only (default ../shared/eval/realtimeqa-train; never the dev set or the gold
+set, which are for measuring):
+
+1. subsample it (seeded): N questions, their evidence articles and D articles
+   of the same week each (distractors), plus the unanswerable questions;
+2. ingest that corpus through the public API (cached under data/fit/<hash>);
+3. for each question, retrieve as the assistant would (`as_of` = question
+   date) and compute every retrieved sentence's ranker features; a sentence is
+   a positive when it contains a gold answer (silver labels);
+4. fit a standardised logistic regression (scikit-learn) with K-fold
+   cross-validation grouped by question, and report per-fold and mean figures;
+5. fit the abstention threshold on the out-of-fold scores: the highest one
+   whose false abstention on answerable questions stays within
+   `--false-abstention` (default 0.06); then the margin within which a
+   runner-up sentence is cited too (the one that most raises answers
+   containing the gold answer over confidently wrong ones);
+6. write the model with what it was fitted on and its CV figures.
+
+It prints a table; `--json FILE` also writes the figures. scikit-learn is used
+here only; at run time the model is a few numbers in JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import sys
+import time
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+from assistant import offline_environment
+
+MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
+DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
+
+__all__ = ["main", "subsample", "collect", "fit"]
+
+
+def _rows(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()] if path.exists() else []
+
+
+def subsample(src: Path, out: Path, questions: int, distractors: int, seed: int) -> Path:
+    """N questions (seeded), their evidence articles, D same-week articles each, and the unanswerable ones."""
+    corpus = {d["id"]: d for d in _rows(src / "corpus.jsonl")}
+    qs = _rows(src / "questions.jsonl")
+    rng = random.Random(seed)
+    picked = sorted(rng.sample(qs, min(questions, len(qs))), key=lambda q: q["id"])
+
+    def week(d):
+        return date.fromisoformat(d[:10]).isocalendar()[:2] if d else None
+
+    by_week = defaultdict(list)
+    for d in corpus.values():
+        by_week[week(d.get("published_at"))].append(d["id"])
+    keep: set[str] = set()
+    for q in picked:
+        keep.update(e for e in q["evidence_ids"] if e in corpus)
+        pool = [i for i in by_week.get(week(q.get("question_date")), []) if i not in keep]
+        keep.update(rng.sample(pool, min(distractors, len(pool))))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("corpus.jsonl", [corpus[i] for i in sorted(keep)]), ("questions.jsonl", picked),
+                       ("questions_null_derived.jsonl", _rows(src / "questions_null_derived.jsonl"))):
+        with (out / name).open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    return out
+
+
+def collect(assistant, ranker, questions) -> list[dict]:
+    """Per question: its features rows, labels and whether it is answerable."""
+    from .metrics import contains_answer
+
+    out = []
+    for i, q in enumerate(questions):
+        passages = assistant.retrieve(q["question"], as_of=q.get("question_date"))
+        scored, rows, spans = ranker.features(q["question"], passages)
+        answers = q.get("answers") or []
+        labels = [bool(answers) and contains_answer(ev.text, answers) for ev in scored.evidence]
+        out.append({"id": q["id"], "answerable": bool(answers), "rows": rows, "labels": labels,
+                    "spans": [[s.text for s in sp] for sp in spans], "answers": answers})
+        if (i + 1) % 50 == 0:
+            print(f"  {i + 1}/{len(questions)} questions", file=sys.stderr, flush=True)
+    return out
+
+
+def _fit_lr(X, y, c: float):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    X = np.asarray(X, dtype=float)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=2000)
+    model.fit((X - mean) / scale, np.asarray(y, dtype=int))
+    return mean, scale, model.coef_[0], float(model.intercept_[0])
+
+
+def _probs(mean, scale, w, b, rows):
+    import numpy as np
+
+    if not rows:
+        return []
+    z = ((np.asarray(rows, dtype=float) - mean) / scale) @ w + b
+    return list(1 / (1 + np.exp(-z)))
+
+
+def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0) -> dict:
+    """Extractive policy (the best sentence if it reaches the threshold, with the runner-up when it scores
+    within `margin` and reaches the threshold too): rates over the questions."""
+    answerable = [d for d in data if d["answerable"]]
+    unanswerable = [d for d in data if not d["answerable"]]
+    right = wrong = abstained = 0
+    for d in answerable:
+        p = probs_of[d["id"]]
+        if not p or max(p) < threshold:
+            abstained += 1
+            continue
+        order = sorted(range(len(p)), key=lambda i: -p[i])
+        picked = order[:1] + [i for i in order[1:2] if p[i] >= threshold and p[i] >= p[order[0]] - margin]
+        if any(d["labels"][i] for i in picked):
+            right += 1
+        else:
+            wrong += 1
+    declined = sum(1 for d in unanswerable if not probs_of[d["id"]] or max(probs_of[d["id"]]) < threshold)
+    n = max(1, len(answerable))
+    reachable = [d for d in answerable if any(d["labels"])]
+    top1 = sum(1 for d in reachable if d["labels"][max(range(len(d["labels"])), key=lambda i: probs_of[d["id"]][i])])
+    return {"answer_contains": right / n, "confidently_wrong": wrong / n, "false_abstention": abstained / n,
+            "unanswerable_abstained": declined / max(1, len(unanswerable)),
+            "top1_sentence_when_reachable": top1 / max(1, len(reachable)), "reachable": len(reachable) / n}
+
+
+def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> dict:
+    """Cross-validated fit; returns the final model (all data), the threshold and the CV figures."""
+    ids = [d["id"] for d in data]
+    rng = random.Random(seed)
+    order = ids[:]
+    rng.shuffle(order)
+    fold_of = {qid: i % folds for i, qid in enumerate(order)}
+    oof: dict[str, list[float]] = {}
+    for k in range(folds):
+        train = [d for d in data if fold_of[d["id"]] != k]
+        X = [x for d in train for x in d["rows"]]
+        y = [lab for d in train for lab in d["labels"]]
+        mean, scale, w, b = _fit_lr(X, y, c)
+        for d in data:
+            if fold_of[d["id"]] == k:
+                oof[d["id"]] = _probs(mean, scale, w, b, d["rows"])
+    # Threshold: the highest candidate whose out-of-fold false abstention stays within the bound.
+    best_p = sorted(max(oof[d["id"]]) if oof[d["id"]] else 0.0 for d in data if d["answerable"])
+    threshold = 0.0
+    for t in sorted({round(p, 4) for p in best_p}):
+        if _question_outcomes(data, oof, t)["false_abstention"] <= max_false_abstention:
+            threshold = t
+    # Margin: how far below the best a second cited sentence may score; the one that most raises answers
+    # containing the gold answer over confidently wrong ones, out of fold.
+    def gain(m):
+        o = _question_outcomes(data, oof, threshold, m)
+        return o["answer_contains"] - o["confidently_wrong"]
+
+    margin = max(MARGINS, key=lambda m: (round(gain(m), 4), -m))
+    cv = _question_outcomes(data, oof, threshold, margin)
+    X = [x for d in data for x in d["rows"]]
+    y = [lab for d in data for lab in d["labels"]]
+    mean, scale, w, b = _fit_lr(X, y, c)
+    return {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale], "weights": [float(v) for v in w],
+            "bias": b, "threshold": threshold, "margin": margin, "cv": cv,
+            "sentences": len(y), "positives": int(sum(y))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    offline_environment()
+    p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.splitlines()[0])
+    p.add_argument("--dataset", type=Path, default=DEFAULT_DATASET, help="a training set (never dev or gold)")
+    p.add_argument("--questions", type=int, default=300)
+    p.add_argument("--distractors", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, default=5)
+    p.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
+    p.add_argument("--false-abstention", type=float, default=0.06, help="bound for the abstention threshold")
+    p.add_argument("--data-dir", type=Path, default=Path("data") / "fit")
+    p.add_argument("--out", type=Path, help="model file (default: assistant/models/ranker.json)")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+    name = args.dataset.resolve().name
+    if "dev" in name or "gold" in name or "sample" in name:
+        p.error(f"{args.dataset} looks like a measuring set; fit on a training set only")
+
+    from assistant import build_assistant
+    from assistant.factory import make_ranker
+    from assistant.ranker import DEFAULT_MODEL_PATH, FEATURES
+
+    started = time.perf_counter()
+    key = hashlib.sha256(f"{args.dataset.resolve()}|{args.questions}|{args.distractors}|{args.seed}".encode())
+    work = args.data_dir / f"{name}-{key.hexdigest()[:12]}"
+    subset = subsample(args.dataset, work / "subset", args.questions, args.distractors, args.seed)
+    assistant = build_assistant(data_dir=work / "index", generator="extractive", answer_ranker=False)
+    report = assistant.ingest([str(subset / "corpus.jsonl")])
+    print(f"index: {report.summary()}", file=sys.stderr)
+    ranker = make_ranker(assistant.scorer, assistant.settings, model=None)
+    questions = _rows(subset / "questions.jsonl") + _rows(subset / "questions_null_derived.jsonl")
+    data = collect(assistant, ranker, questions)
+    fitted = fit(data, args.folds, args.c, args.false_abstention, args.seed)
+    info = {"dataset": name, "questions": args.questions, "distractors": args.distractors, "seed": args.seed,
+            "folds": args.folds, "c": args.c, "false_abstention_bound": args.false_abstention,
+            "sentences": fitted["sentences"], "positives": fitted["positives"], "cv": fitted["cv"],
+            "fitted_with": "python -m eval.fit"}
+    model = {"features": list(FEATURES), "mean": fitted["mean"], "scale": fitted["scale"],
+             "weights": fitted["weights"], "bias": fitted["bias"], "threshold": fitted["threshold"],
+             "margin": fitted["margin"], "info": info}
+    out = args.out or DEFAULT_MODEL_PATH
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    print(f"\nfitted on {name}: {len(questions)} questions, {fitted['sentences']} sentences "
+          f"({fitted['positives']} positive), {time.perf_counter() - started:.0f}s")
+    print(f"threshold {fitted['threshold']:.4f}, margin {fitted['margin']:.4f}")
+    print("cross-validated (extractive policy):")
+    for k, v in fitted["cv"].items():
+        print(f"  {k:32s} {v:.3f}")
+    print("weights (standardised features):")
+    for f, w in sorted(zip(FEATURES, fitted["weights"]), key=lambda fw: -abs(fw[1])):
+        print(f"  {f:18s} {w:+.3f}")
+    print(f"wrote {out}")
+    if args.json:
+        args.json.write_text(json.dumps({"model": model}, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The learned answer ranker (assistant/ranker.py) and the verifier's span rule, with a hand-made tagger."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.ground import ground_answer
+from assistant.ranker import DEFAULT_MODEL_PATH, FEATURES, AnswerRanker, RankerModel
+from assistant.relevance import RelevanceScorer
+from assistant.types import Passage
+from tests.fakes import FakeEmbedder
+from tests.test_entities_spans import MACRON, PHONE, PSAKI, TROOPS, FakeTagger
+
+ARTICLE = " ".join([PSAKI, MACRON, PHONE, TROOPS])
+QUESTION = "Who proposed the summit?"
+
+
+def _passage() -> Passage:
+    return Passage("kyodo::0", "kyodo", ARTICLE, 0.5, start=100, end=100 + len(ARTICLE), title="Summit",
+                   source="Kyodo", published_at="2022-02-21")
+
+
+def _model(**weights) -> RankerModel:
+    """A hand-set model: weights on raw (unscaled) features."""
+    n = len(FEATURES)
+    w = tuple(float(weights.get(f, 0.0)) for f in FEATURES)
+    return RankerModel(FEATURES, (0.0,) * n, (1.0,) * n, w, -2.0, threshold=0.3, margin=0.1, info={})
+
+
+@pytest.fixture
+def ranker():
+    return AnswerRanker(RelevanceScorer(FakeEmbedder().embed_batch), FakeTagger(),
+                        _model(lexical=3.0, typed_span=2.0, cosine=1.0))
+
+
+def test_the_shipped_model_loads_and_gives_probabilities():
+    model = RankerModel.load()
+    assert model.features == FEATURES and 0.0 < model.threshold < 1.0 and 0.0 <= model.margin <= 0.3
+    info = json.loads(DEFAULT_MODEL_PATH.read_text())["info"]
+    assert "train" in info["dataset"] and "dev" not in info["dataset"]  # fitted on the training set only
+    assert 0.0 < model.probability([0.5] * len(FEATURES)) < 1.0
+
+
+def test_a_model_fitted_for_other_features_is_refused(tmp_path):
+    data = json.loads(DEFAULT_MODEL_PATH.read_text())
+    data["features"] = data["features"][:-1]
+    (tmp_path / "m.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="eval.fit"):
+        RankerModel.load(tmp_path / "m.json")
+
+
+def test_the_sentence_naming_who_proposed_ranks_first(ranker):
+    ranked = ranker(QUESTION, [_passage()])
+    assert ranked[0].evidence.text == MACRON
+    assert [e.text for e in ranked[0].spans][:1] == ["Emmanuel Macron"]
+    assert all(len(r.features) == len(FEATURES) for r in ranked)
+    assert ranked == sorted(ranked, key=lambda r: -r.probability)
+
+
+def test_a_short_answer_must_be_a_verbatim_phrase_of_the_asked_kind(ranker):
+    bad = ground_answer(QUESTION, "The French president and the Russian president.", [_passage()],
+                        ranker=ranker, short_answers=True)
+    assert bad.abstained and not bad.span
+    good = ground_answer(QUESTION, "Emmanuel Macron", [_passage()], ranker=ranker, short_answers=True)
+    assert not good.abstained and good.span == "Emmanuel Macron"
+    assert good.text.startswith("Emmanuel Macron \u2014 The idea of a summit was proposed by")
+    assert good.citations[0].quote == MACRON and good.text.endswith("[1].")
+
+
+def test_a_sentence_answer_leads_with_its_span(ranker):
+    g = ground_answer(QUESTION, MACRON, [_passage()], ranker=ranker)
+    assert not g.abstained and g.span == "Emmanuel Macron" and g.text.startswith("Emmanuel Macron \u2014 The idea")
+
+
+def test_below_the_threshold_nothing_is_answered():
+    low = AnswerRanker(RelevanceScorer(FakeEmbedder().embed_batch), FakeTagger(), _model())  # p = sigmoid(-2)
+    assert ground_answer(QUESTION, MACRON, [_passage()], ranker=low).abstained
+
+
+def test_build_assistant_with_the_ranker_leads_with_the_answer_phrase(make_assistant, sample_path):
+    """End to end with the shipped model and real spaCy entities (the embedder is the fake one)."""
+    a = make_assistant("extractive", answer_ranker=True)
+    a.ingest([str(sample_path)])
+    assert a.ranker is not None and a.ranker.model.info["dataset"] == "realtimeqa-train"
+    ans = a.ask("Who proposed the summit between Biden and Putin?", as_of="2022-02-21")
+    assert not ans.abstained and ans.citations
+    assert ans.span and ans.text.startswith(f"{ans.span} \u2014 ") and ans.span in ans.citations[0].quote
+    declined = a.ask("What is the name of Ukraine's president?", as_of="2022-02-21")
+    assert declined.abstained and not declined.span
+
+
+def test_without_the_ranker_nothing_loads_spacy(make_assistant):
+    a = make_assistant("extractive")
+    assert a.ranker is None and a.generator.ranker is None
