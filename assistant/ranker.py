@@ -21,14 +21,13 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from .entities import Entity, EntityTagger
 from .lexical import Terms, has_pair, states_answer_type, terms
-from .relevance import Evidence, RelevanceScorer, Scored
+from .relevance import Evidence, QuestionCache, RelevanceScorer, Scored
 from .spans import answer_spans, asked_types
 from .types import Passage
 
@@ -166,19 +165,10 @@ class AnswerRanker:
         self.tagger = tagger
         self.model = model
         self.tag_top = tag_top
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = QuestionCache(cache_size)
 
     def __call__(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
-        key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        ranked = self._rank(question, passages)
-        self._cache[key] = ranked
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return ranked
+        return self._cache.get(question, passages, self._rank)
 
     def entities_of(self, sentence: str) -> list[Entity]:
         """The entities of one sentence (none without a tagger)."""

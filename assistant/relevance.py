@@ -36,7 +36,8 @@ from .lexical import (
 )
 from .types import Passage
 
-__all__ = ["PARAPHRASE_WEIGHT", "Embed", "Evidence", "Focus", "RelevanceScorer", "Scored", "evidence_sentences", "question_relevance"]
+__all__ = ["PARAPHRASE_WEIGHT", "Embed", "Evidence", "Focus", "QuestionCache", "RelevanceScorer", "Scored",
+           "evidence_sentences", "question_relevance"]
 
 Embed = Callable[[Sequence[str]], Sequence[Sequence[float]]]
 
@@ -126,6 +127,26 @@ def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
     return dot / (na * nb)
 
 
+class QuestionCache:
+    """The last few results per (question, passages): every stage that asks about one question's
+    passages (the extractive answerer, then the verifier) shares one computation."""
+
+    def __init__(self, size: int):
+        self._items: OrderedDict = OrderedDict()
+        self._size = size
+
+    def get(self, question: str, passages: Sequence[Passage], compute: Callable):
+        key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = compute(question, passages)
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+
 @dataclass(frozen=True)
 class Scored:
     """The question's focus, every evidence sentence, and each one's relevance (same order)."""
@@ -145,19 +166,10 @@ class RelevanceScorer:
     def __init__(self, embed: Embed | None = None, cache_size: int = 8, max_embedded: int = 24):
         self.embed = embed
         self.max_embedded = max_embedded
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
+        self._cache = QuestionCache(cache_size)
 
     def __call__(self, question: str, passages: Sequence[Passage]) -> Scored:
-        key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        scored = self._score(question, passages)
-        self._cache[key] = scored
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
-        return scored
+        return self._cache.get(question, passages, self._score)
 
     def _score(self, question: str, passages: Sequence[Passage]) -> Scored:
         evidence = tuple(evidence_sentences(passages))
