@@ -33,7 +33,7 @@ from .lexical import idf_weights, terms, weighted_coverage
 from .ranker import AnswerRanker
 from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
 from .settings import DEFAULT_SETTINGS, Settings
-from .spans import asked_types, is_typed_span
+from .spans import asked_types, find_verbatim, is_typed_span
 from .types import CITATION_MARKER, Citation, Claim, Passage, with_marker
 
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
@@ -78,15 +78,6 @@ def _surface_words(text: str, stems: set[str]) -> list[str]:
         if word and terms(word).content & stems and word not in words:
             words.append(word)
     return words
-
-
-def _verbatim(span: str, sentence: str) -> tuple[int, int] | None:
-    """Where `span` occurs in `sentence` as whole words, ignoring case and edge punctuation (None: nowhere)."""
-    span = span.strip().strip(".,;:!?\"'\u201c\u201d\u2018\u2019").strip()
-    if not span:
-        return None
-    m = re.search(r"(?<![\w])" + re.escape(span) + r"(?![\w])", sentence, re.I)
-    return (m.start(), m.end()) if m else None
 
 
 def ground_answer(
@@ -149,7 +140,7 @@ def ground_answer(
         for i, ev in enumerate(evidence):
             if ct.salient - ev.terms.content:
                 continue  # a name or number the sentence does not state
-            if short_answers and _verbatim(text, ev.text) is None:
+            if short_answers and find_verbatim(text, ev.text) is None:
                 continue  # a short answer is a phrase copied from its sentence, never a paraphrase
             # What the claim adds beyond the question must be supported too, not just its echo of it.
             support = min(weighted_coverage(ct.content, ev.terms.content, idf),
@@ -197,14 +188,14 @@ def ground_answer(
         if short_answers:
             # The phrase leads; its sentence follows as the evidence the reader can check.
             if not kept:
-                where = _verbatim(text, best.text)
+                where = find_verbatim(text, best.text)
                 span, lead = best.text[where[0]:where[1]], True
             kept.append(with_marker(best.text, n))
             continue
         if not kept and ranked[best_i] is not None and typed:
             # Only a question that asks for a kind of thing (who, how many, which country) gets a phrase
             # lead: for "what did they vow" any entity of the sentence would read as a wrong answer.
-            span = next((e.text for e in ranked[best_i].spans if _verbatim(e.text, text)), "")
+            span = next((e.text for e in ranked[best_i].spans if find_verbatim(e.text, text)), "")
             lead = " ".join(text.split()) in quoted
         kept.append(with_marker(text, n))
 

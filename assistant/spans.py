@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 from .entities import Entity
 from .lexical import STOPWORDS, stem
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "is_typed_span"]
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -323,6 +323,15 @@ def _extra_words(sentence: str, start: int, end: int, entities: Sequence[Entity]
         if not any(e.start <= s and t <= e.end for e in entities):
             count += 1
     return count
+
+
+def find_verbatim(span_text: str, sentence: str) -> tuple[int, int] | None:
+    """Where `span_text` first occurs verbatim in `sentence` (word boundaries; trailing punctuation and
+    quotes forgiven), or None: the one test of "copied, not paraphrased"."""
+    span = span_text.strip()
+    trimmed = span.rstrip(".,;:!?").strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+    spots = _occurrences(span, sentence) or _occurrences(trimmed, sentence)
+    return spots[0] if spots else None
 
 
 def is_typed_span(question: str, span_text: str, sentence: str, entities: Sequence[Entity]) -> bool:
