@@ -1,28 +1,84 @@
-"""RSS/Atom feed files -> one Article per entry, via feedparser.
+"""RSS/Atom and JSON Feed documents -> one Article per entry.
+
+RSS/Atom go through feedparser. Their bytes are decoded first the way article
+files are (decode.py) unless a BOM or the XML declaration names an encoding
+that decodes them: feeds in KOI8-R, Shift_JIS, EUC-KR, windows-1255... often
+declare nothing, and feedparser would then read them as windows-1252 mojibake.
+Decoded feeds reach feedparser as UTF-8 with the declaration saying so.
+JSON Feed (jsonfeed.org, version 1 and 1.1) is read from the parsed JSON:
+content_text, else content_html as text, else summary; title; url, else
+external_url; date_published; authors[].name / author.name as byline.
 
 Each entry's full content (or, failing that, its summary) becomes the text; its
-title, link, published/updated date and author come along. The id is the entry's
-id/guid, else its link, else the hash of its text. The feed's own title is the
-source unless the entry names one. feedparser is imported here and nowhere else.
-It does not fetch feeds or follow entry links to the full article.
+title, link, published/updated date and author come along. Minimum: an entry
+whose body has fewer than MIN_ENTRY_WORDS words gets its headline put in front
+of it (a headline-and-link entry becomes a short article of its headline); if
+that still has fewer than MIN_ENTRY_WORDS words the entry is skipped with a
+reason. A word is a run of letters/digits, or one CJK/kana character. The id is
+the entry's id/guid, else its link, else the hash of its text. The feed's own
+title is the source unless the entry names one. feedparser is imported here and
+nowhere else. It does not fetch feeds or follow entry links to the full article.
 """
 
 from __future__ import annotations
 
+import codecs
+import re
 import time
 from typing import Iterator
 
 from .clean import clean_text, headline_from
+from .decode import decode_text, wide_encoding
 from .html import fragment_text
 from .types import Article, LoadFailure, content_hash
 
-__all__ = ["articles_from_feed", "looks_like_feed"]
+__all__ = ["articles_from_feed", "articles_from_json_feed", "is_json_feed", "looks_like_feed", "MIN_ENTRY_WORDS"]
+
+MIN_ENTRY_WORDS = 4
+_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
+_XML_DECL_ANY = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/"
 
 
 def looks_like_feed(head: bytes) -> bool:
     """An XML document whose root is an RSS, RDF or Atom feed."""
     start = head[:2048].lower()
     return b"<rss" in start or b"<feed" in start or b"<rdf:rdf" in start
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def _declared_encoding_fits(data: bytes) -> bool:
+    """A BOM, or an XML declaration naming an encoding that decodes `data`."""
+    if data.startswith(_BOMS):
+        return True
+    m = _XML_DECL.match(data[:1024])
+    if not m:
+        return False
+    try:
+        data.decode(m.group(1).decode("ascii"))
+    except (LookupError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _feed_bytes(data: bytes) -> bytes:
+    """Bytes feedparser reads right: as given when their encoding is declared and fits, else UTF-8 re-encoded."""
+    if wide_encoding(data) is None and _declared_encoding_fits(data):
+        return data
+    try:
+        data.decode("utf-8")
+        if wide_encoding(data) is None and not _XML_DECL.match(data[:1024]):
+            return data  # undeclared UTF-8: feedparser's default
+    except UnicodeDecodeError:
+        pass
+    text = decode_text(data).lstrip("\ufeff")
+    text = _XML_DECL_ANY.sub('<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    return text.encode("utf-8")
 
 
 def _entry_text(entry) -> str:
@@ -41,31 +97,94 @@ def _entry_date(entry) -> str:
     return ""
 
 
+def _short_entry_text(body: str, title: str) -> tuple[str, str]:
+    """(text, "") for a usable entry, ("", reason) for one under the minimum."""
+    if word_count(body) >= MIN_ENTRY_WORDS:
+        return body, ""
+    if word_count(body) == 0:
+        body = ""
+    text = "\n\n".join(p for p in (title, body) if p)
+    if word_count(text) >= MIN_ENTRY_WORDS:
+        return text, ""
+    if not body:
+        n = word_count(title)
+        return "", f"feed entry has no text (headline has {n} word{'' if n == 1 else 's'}; at least {MIN_ENTRY_WORDS} needed)"
+    return "", (f"feed entry too short ({word_count(text)} words with its headline; "
+                f"at least {MIN_ENTRY_WORDS} needed)")
+
+
+def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: str, source: str,
+                   published_at: str, byline: str) -> Article | LoadFailure:
+    cleaned = clean_text(body_raw)
+    title = " ".join(title.split())
+    text, problem = _short_entry_text(cleaned.text, title)
+    if problem:
+        return LoadFailure(where, problem)
+    return Article(
+        id=entry_id or link or content_hash(text),
+        title=title or headline_from(text),
+        text=text,
+        url=link,
+        source=source or cleaned.source,
+        published_at=published_at,
+        origin=where,
+        extra={"byline": byline} if byline else {},
+    )
+
+
 def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | LoadFailure]:
     """Yield an Article per usable entry of the feed in `data`, a LoadFailure per unusable one."""
     import feedparser
 
-    feed = feedparser.parse(data)
+    feed = feedparser.parse(_feed_bytes(data))
     if not feed.entries:
         problem = f" ({feed.bozo_exception})" if feed.get("bozo") and feed.get("bozo_exception") else ""
         yield LoadFailure(origin, f"no feed entries found{problem}")
         return
     feed_title = (feed.feed.get("title") or "").strip()
     for i, entry in enumerate(feed.entries):
+        yield _entry_article(
+            f"{origin}[{i}]", _entry_text(entry), entry.get("title") or "", (entry.get("id") or "").strip(),
+            (entry.get("link") or "").strip(),
+            ((entry.get("source") or {}).get("title") or "").strip() or feed_title,
+            _entry_date(entry), (entry.get("author") or "").strip(),
+        )
+
+
+def is_json_feed(data: object) -> bool:
+    return (isinstance(data, dict) and isinstance(data.get("version"), str)
+            and data["version"].startswith(_JSON_FEED_VERSION))
+
+
+def _json_author(obj: dict) -> str:
+    names = [str(a.get("name") or "").strip() for a in obj.get("authors") or [] if isinstance(a, dict)]
+    if not any(names) and isinstance(obj.get("author"), dict):
+        names = [str(obj["author"].get("name") or "").strip()]
+    return ", ".join(n for n in names if n)
+
+
+def articles_from_json_feed(data: dict, origin: str) -> Iterator[Article | LoadFailure]:
+    """Yield an Article per usable item of a parsed JSON Feed, a LoadFailure per unusable one."""
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        yield LoadFailure(origin, "no feed entries found (JSON Feed without items)")
+        return
+    feed_title = str(data.get("title") or "").strip()
+    feed_author = _json_author(data)
+    for i, item in enumerate(items):
         where = f"{origin}[{i}]"
-        cleaned = clean_text(_entry_text(entry))
-        if not cleaned.text:
-            yield LoadFailure(where, "feed entry has no text")
+        if not isinstance(item, dict):
+            yield LoadFailure(where, "JSON Feed item is not an object")
             continue
-        link = (entry.get("link") or "").strip()
-        source = ((entry.get("source") or {}).get("title") or "").strip() or cleaned.source or feed_title
-        yield Article(
-            id=(entry.get("id") or "").strip() or link or content_hash(cleaned.text),
-            title=(entry.get("title") or "").strip() or headline_from(cleaned.text),
-            text=cleaned.text,
-            url=link,
-            source=source,
-            published_at=_entry_date(entry),
-            origin=where,
-            extra={k: v for k, v in {"byline": (entry.get("author") or "").strip()}.items() if v},
+        text = item.get("content_text")
+        if not isinstance(text, str) or not text.strip():
+            html = item.get("content_html")
+            text = fragment_text(html) if isinstance(html, str) and html.strip() else ""
+        if not text.strip() and isinstance(item.get("summary"), str):
+            text = item["summary"]
+        date = str(item.get("date_published") or item.get("date_modified") or "")
+        yield _entry_article(
+            where, text, str(item.get("title") or ""), str(item.get("id") or "").strip(),
+            str(item.get("url") or item.get("external_url") or "").strip(), feed_title,
+            date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", date) else "", _json_author(item) or feed_author,
         )

@@ -1,20 +1,28 @@
 """HTML -> Article: the article body and its metadata, via trafilatura.
 
 trafilatura finds the main text (no navigation, ads or footers) and the page's
-title, byline, published date, site name and canonical URL. The article id is
-the canonical URL when the page declares one, else the `fallback_id` the caller
-gives (a file's stem, or the fetched URL), so editing a saved page replaces its
-article instead of adding another. `fragment_text` turns small HTML snippets
+title, byline, published date and site name. The canonical URL is read here
+from <link rel="canonical">, else <meta property="og:url">, resolved against
+<base href> or the page's URL, with its query string kept (trafilatura's own
+URL drops queries such as SPIP's `spip.php?article8532`, and falls back to the
+<base href> site root, which TYPO3 pages all share). The article id is that URL
+when it is a real article URL (absolute http(s), and not a site root: a path
+beyond "/" or "/index.php" etc., or a query string), else the `fallback_id` the
+caller gives (a file's stem, or the fetched URL), so editing a saved page
+replaces its article instead of adding another. `fragment_text` turns small HTML snippets
 (feed entry bodies) into paragraphs with lxml. trafilatura and lxml are imported
 here and nowhere else. It does not fetch pages or read files.
 """
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
 from .clean import clean_text, headline_from
 from .types import Article
 
-__all__ = ["article_from_html", "fragment_text"]
+__all__ = ["article_from_html", "canonical_url", "fragment_text"]
 
 _BLOCKS = {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "tr", "section", "article"}
 
@@ -22,6 +30,51 @@ _BLOCKS = {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "
 def _paragraphs(text: str) -> str:
     """trafilatura separates paragraphs with one newline; chunking wants blank lines."""
     return "\n\n".join(line.strip() for line in text.split("\n") if line.strip())
+
+
+_SITE_ROOT_PATH = re.compile(r"^/*(index\.(php|html?|aspx?|jsp|cfm))?$", re.I)
+
+
+def _article_url(href: str, base: str) -> str:
+    """`href` made absolute against `base`, without its #fragment; "" unless it names an article."""
+    href = (href or "").strip()
+    if not href:
+        return ""
+    try:
+        parts = urlsplit(urljoin(base, href) if base else href)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    if _SITE_ROOT_PATH.match(parts.path) and not parts.query:
+        return ""
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def canonical_url(html: str | bytes, url: str = "") -> str:
+    """The page's article URL from <link rel="canonical"> or og:url; "" when it declares none that names one."""
+    import lxml.html
+
+    try:
+        data = html.encode("utf-8") if isinstance(html, str) else html
+        root = lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8")
+                                             if isinstance(html, str) else None)
+    except Exception:  # lxml raises several types for junk
+        return ""
+    base = url
+    for element in root.iter("base"):
+        if element.get("href"):
+            base = urljoin(url, element.get("href").strip()) if url else element.get("href").strip()
+            break
+    candidates = [e.get("href") for e in root.iter("link")
+                  if "canonical" in (e.get("rel") or "").lower().split()]
+    candidates += [e.get("content") for e in root.iter("meta")
+                   if (e.get("property") or e.get("name") or "").strip().lower() == "og:url"]
+    for href in candidates:
+        found = _article_url(href or "", base)
+        if found:
+            return found
+    return ""
 
 
 def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str = "") -> Article:
@@ -46,7 +99,7 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     cleaned = clean_text(_paragraphs("\n".join(lines)))
     if not cleaned.text:
         raise ValueError("no article text found in the HTML")
-    canonical = (doc.url or "").strip()
+    canonical = canonical_url(html, url)
     extra = {k: v for k, v in {"byline": author, "hostname": doc.hostname or "", "description": doc.description or ""}
              .items() if v}
     return Article(

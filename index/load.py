@@ -4,10 +4,17 @@ Directories are walked recursively; http(s) URLs are fetched. Every input that
 cannot be used becomes a `LoadFailure` naming the file (and line or entry) and
 the reason, and loading goes on. Article ids: a .txt/.md file's stem (the name
 the user gave it, so an edited file replaces its article); a JSON record's
-`id`, else its `url`, else its content hash; an HTML page's canonical URL, else
-the file stem (or the fetched URL); a feed entry's id/guid, else its link, else
-its content hash. Format-specific parsing lives in html.py and feeds.py, text
-decoding in decode.py, fetching in fetch.py; this module only dispatches.
+`id`, else its `url`, else its content hash; an HTML page's canonical URL (from
+its <link rel="canonical"> or og:url, query string kept) when that is a real
+article URL and not a site root, else the file stem (or the fetched URL); a feed
+entry's id/guid, else its link, else its content hash (RSS/Atom and JSON Feed,
+which is recognised in .json files and responses by its "version" field).
+Two different articles must not share an id silently: when a second, different
+text claims an id already used in the same ingest run, ingest refuses it with
+one failure line naming both files (ingest.py); nothing is overwritten.
+Format-specific parsing lives in html.py and feeds.py, text decoding (including
+BOM-less UTF-16/32) in decode.py, fetching in fetch.py; this module only
+dispatches.
 """
 
 from __future__ import annotations
@@ -145,6 +152,11 @@ def _load_records(origin: str, raw: str, whole_json: bool) -> Iterator[Article |
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield LoadFailure(origin, f"invalid JSON ({exc.msg} at line {exc.lineno})")
+            return
+        from .feeds import articles_from_json_feed, is_json_feed
+
+        if is_json_feed(data):
+            yield from articles_from_json_feed(data, origin)
             return
         records = data if isinstance(data, list) else [data]
         for i, record in enumerate(records):
