@@ -133,6 +133,7 @@ class Assistant:
             as_of=as_of_day.isoformat(),
             filters=filters.to_dict(),
             span=grounded.span,
+            confidence=grounded.confidence,
         )
 
     def _ground(self, question: str, draft: str, passages: Sequence[Passage], generator: Generator):

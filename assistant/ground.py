@@ -55,6 +55,7 @@ class Grounded:
     claims: tuple[Claim, ...]
     abstained: bool
     span: str = ""  # the short answer leading `text`, verbatim from citations[0].quote ("" when none)
+    confidence: float = 0.0  # answer score of the first cited sentence; when abstaining, of the best one
 
 
 def _claims(draft: str, quoted: set[str]) -> list[str]:
@@ -119,6 +120,7 @@ def ground_answer(
     # A claim answers the question only if its sentence is among the best answers retrieved: "South Korea."
     # is not verified by a sentence that merely mentions South Korea near the topic.
     typed = bool(asked_types(question))
+    confidence = 0.0
     top_answer = max((a for ev, a in zip(evidence, answers) if ev.terms.content - focus.terms.content), default=0.0)
     for text in _claims(CITATION_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
@@ -185,6 +187,8 @@ def ground_answer(
                          round(support, 3), p.source)
             )
         claims.append(Claim(text, True, round(support, 3), citation=n))
+        if not kept:
+            confidence = answer
         if short_answers:
             # The phrase leads; its sentence follows as the evidence the reader can check.
             if not kept:
@@ -200,7 +204,8 @@ def ground_answer(
         kept.append(with_marker(text, n))
 
     if not kept:
-        return Grounded(ABSTAIN_TEXT, (), tuple(claims), True)
+        return Grounded(ABSTAIN_TEXT, (), tuple(claims), True, confidence=max(answers, default=0.0))
     kept = list(dict.fromkeys(kept))
     body = " ".join(kept)
-    return Grounded(f"{span} \u2014 {body}" if span and lead else body, tuple(citations), tuple(claims), False, span)
+    return Grounded(f"{span} \u2014 {body}" if span and lead else body, tuple(citations), tuple(claims), False, span,
+                    confidence)

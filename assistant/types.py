@@ -104,6 +104,9 @@ class Answer:
     as_of: str = ""  # ISO date the question was asked "as of" ("today" for relative dates)
     filters: dict = field(default_factory=dict)  # SearchFilters applied to retrieval, as a dict
     span: str = ""  # the short answer (a name, number, date, place) copied verbatim from citations[0].quote
+    # How well the first cited sentence (when abstaining: the best retrieved one) answers the question: the
+    # ranker's probability, or relevance.py's score without it. Answers are given at or above the threshold.
+    confidence: float = 0.0
 
     def to_dict(self) -> dict:
         return {
@@ -120,4 +123,5 @@ class Answer:
             "as_of": self.as_of,
             "filters": dict(self.filters),
             "span": self.span,
+            "confidence": round(self.confidence, 4),
         }

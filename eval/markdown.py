@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .plots import coverage_curve
 from .report import METRIC_LABELS
 from .run import FAILURE_REASONS, STAGES, EvalResult
 
@@ -148,6 +149,30 @@ def _got_right(r: dict) -> bool:
     return bool(r["answer_contains"]) if r["answerable"] else r["abstained"]
 
 
+COVERAGE_STEPS = (0.25, 0.5, 0.75)  # report precision at these shares of the run's own answers, and at all
+
+
+def _coverage_section(runs: Sequence[EvalResult]) -> list[str]:
+    """Precision if only the most confident answers were given: at a quarter, half, three quarters, all."""
+    header = ["configuration", *[f"top {int(s * 100)}% of answers" for s in COVERAGE_STEPS], "all answers"]
+    rows = []
+    for run in runs:
+        curve = coverage_curve(run.records)
+        if not curve:
+            continue
+        full = curve[-1][1]
+        cells = []
+        for step in (*COVERAGE_STEPS, 1.0):
+            point = next((p for p in curve if p[1] >= step * full - 1e-9), curve[-1])
+            cells.append(f"{point[2]:.3f} (cov {point[1]:.2f}, conf \u2265 {point[0]:.2f})")
+        rows.append([_name(run), *cells])
+    if not rows:
+        return []
+    return ["## Precision / coverage (answers ranked by confidence)", ""] + _table(header, rows) + [
+        "", "Precision: answers that contain a gold answer; coverage: share of all questions answered at or "
+        "above that confidence. Raising the threshold trades coverage for precision along this curve.", ""]
+
+
 def render_markdown(dataset: str, runs: Sequence[EvalResult], baseline: EvalResult | None = None,
                     meta: dict | None = None, figures: dict[str, str] | None = None) -> str:
     """The report for Citewire `runs` (one per configuration; the first is the main one) and a baseline."""
@@ -164,6 +189,7 @@ def render_markdown(dataset: str, runs: Sequence[EvalResult], baseline: EvalResu
         lines += _grid_section(runs, baseline)
     lines += _type_section([main, *([baseline] if baseline else [])])
     lines += _latency_section([*runs, *([baseline] if baseline else [])])
+    lines += _coverage_section(runs)
     if figures:
         lines += ["## Figures", ""] + [f"![{name}]({path})" for name, path in figures.items()] + [""]
     lines += _failures_section(main)

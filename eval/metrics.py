@@ -30,6 +30,7 @@ __all__ = [
     "span_exact",
     "distinct_ranked",
     "recall_at_k",
+    "precision_coverage",
     "hit_at_k",
     "reciprocal_rank",
     "citations_correct",
@@ -259,6 +260,24 @@ def abstention_scores(abstained: Sequence[bool], answerable: Sequence[bool]) -> 
         "false_rate": rate(a for a, ok in pairs if ok),
         "accuracy": rate(a != ok for a, ok in pairs),
     }
+
+
+def precision_coverage(points: Sequence[tuple[float, bool]], total: int) -> list[tuple[float, float, float]]:
+    """The precision/coverage curve of answering only above a confidence threshold.
+
+    `points` are (confidence, right) for every answered question (an answered unanswerable question is
+    never right); `total` counts every question. One (threshold, coverage, precision) per distinct
+    confidence, highest first: coverage = share of all questions answered at or above the threshold,
+    precision = share of those answers that are right. Abstained questions cannot be scored, so the curve
+    ends at the run's own coverage."""
+    ranked = sorted(points, key=lambda p: -p[0])
+    out: list[tuple[float, float, float]] = []
+    right = 0
+    for i, (conf, ok) in enumerate(ranked, start=1):
+        right += bool(ok)
+        if i == len(ranked) or ranked[i][0] != conf:
+            out.append((conf, i / max(1, total), right / i))
+    return out
 
 
 def rate(flags: Iterable[bool | float | None]) -> float | None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from .metrics import rate, recall_at_k
+from .metrics import precision_coverage, rate, recall_at_k
 
-__all__ = ["recall_curve", "plot_recall_at_k", "plot_latency"]
+__all__ = ["recall_curve", "coverage_curve", "plot_recall_at_k", "plot_latency", "plot_precision_coverage"]
 
 MAX_K = 10
 
@@ -23,6 +23,13 @@ def recall_curve(records: Sequence[dict], max_k: int = MAX_K) -> list[float | No
     answerable = [r for r in records if r["answerable"]]
     return [rate(recall_at_k(r["retrieved_article_ids"], r["gold_evidence_ids"], k) for r in answerable)
             for k in range(1, max_k + 1)]
+
+
+def coverage_curve(records: Sequence[dict]) -> list[tuple[float, float, float]]:
+    """precision_coverage over a run's records: right = answered and containing a gold answer."""
+    points = [(r["confidence"], bool(r["answerable"] and r["answer_contains"])) for r in records
+              if not r["abstained"] and r.get("confidence") is not None]
+    return precision_coverage(points, len(records))
 
 
 def _pyplot():
@@ -73,6 +80,28 @@ def plot_latency(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, s
     ax.set_title(f"Latency ({stage})")
     if any(vs for _, vs in series):
         ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_precision_coverage(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path) -> Path:
+    """One precision/coverage line per run, from answering only above each confidence."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, records in runs:
+        curve = coverage_curve(records)
+        if curve:
+            ax.plot([c for _, c, _ in curve], [p for _, _, p in curve], marker=".", label=name)
+    ax.set_xlabel("coverage (share of all questions answered)")
+    ax.set_ylabel("precision (answers containing the gold answer)")
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
+    ax.set_title("Precision / coverage by answer confidence")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -159,6 +159,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "turns": len(q.turns),
         "answer": ans.text,
         "span": span,
+        "confidence": getattr(ans, "confidence", None),
         "abstained": ans.abstained,
         "gold_answers": list(q.answers),
         "gold_evidence_ids": list(q.evidence_ids),

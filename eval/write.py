@@ -1,4 +1,4 @@
-"""Save an eval run to a folder: results.json, report.md, recall_at_k.png, latency.png.
+"""Save an eval run to a folder: results.json, report.md, recall_at_k.png, latency.png, precision_coverage.png.
 
 results.json holds the configuration, every run's summary, per-type breakdown
 and every per-question record (retrieved ids, answer, citations, scores,
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from .markdown import render_markdown
-from .plots import plot_latency, plot_recall_at_k
+from .plots import plot_latency, plot_precision_coverage, plot_recall_at_k
 from .run import EvalResult
 
 __all__ = ["results_dict", "write_outputs"]
@@ -50,6 +50,7 @@ def write_outputs(out_dir: str | Path, dataset: str, runs: Sequence[EvalResult],
         series = _figure_runs(runs, baseline)
         paths["recall"] = plot_recall_at_k(series, out / "recall_at_k.png")
         paths["latency"] = plot_latency(series, out / "latency.png")
-        shown = {"recall@k": "recall_at_k.png", "latency": "latency.png"}
+        paths["coverage"] = plot_precision_coverage(series[: len(runs)], out / "precision_coverage.png")
+        shown = {"recall@k": "recall_at_k.png", "latency": "latency.png", "precision/coverage": "precision_coverage.png"}
     paths["markdown"].write_text(render_markdown(dataset, runs, baseline, meta, shown), encoding="utf-8")
     return paths

@@ -306,7 +306,9 @@ def test_cli_prints_the_table_writes_json_and_gates_on_thresholds(tmp_path, monk
     report = (tmp_path / "report" / "report.md").read_text()
     assert "| confidently wrong (answerable) |" in report and "conf. wrong" in report
     assert {p.name for p in (tmp_path / "report").iterdir()} == {"results.json", "report.md", "recall_at_k.png",
-                                                                  "latency.png"}
+                                                                  "latency.png", "precision_coverage.png"}
+    assert "## Precision / coverage (answers ranked by confidence)" in report
+    assert all(isinstance(q["confidence"], float) for q in data["runs"][0]["questions"])
     assert main(argv + ["--check", "--thresholds", str(tmp_path / "hard.json")]) == 1
     assert main(argv + ["--thresholds", str(tmp_path / "hard.json")]) == 0  # thresholds only gate with --check
     assert main(["--dataset", str(tmp_path)]) == 2  # not a dataset

@@ -260,3 +260,11 @@ def test_summary_skips_records_saved_before_the_new_metrics():
     old = {k: v for k, v in r.items() if k not in ("confidently_wrong", "span_exact", "span")}
     s = summarise([old])
     assert s["confidently_wrong"] is None and s["span_exact"] is None and s["answer_contains"] == 0.0
+
+
+def test_precision_coverage_ranks_answers_by_confidence():
+    from eval.metrics import precision_coverage
+
+    points = [(0.9, True), (0.8, False), (0.8, True), (0.5, True)]
+    assert precision_coverage(points, total=10) == [(0.9, 0.1, 1.0), (0.8, 0.3, 2 / 3), (0.5, 0.4, 0.75)]
+    assert precision_coverage([], total=5) == []

@@ -87,8 +87,9 @@ def test_build_assistant_with_the_ranker_leads_with_the_answer_phrase(make_assis
     ans = a.ask("Who proposed the summit between Biden and Putin?", as_of="2022-02-21")
     assert not ans.abstained and ans.citations
     assert ans.span and ans.text.startswith(f"{ans.span} \u2014 ") and ans.span in ans.citations[0].quote
+    assert ans.confidence >= a.ranker.model.threshold and ans.to_dict()["confidence"] == round(ans.confidence, 4)
     declined = a.ask("What is the name of Ukraine's president?", as_of="2022-02-21")
-    assert declined.abstained and not declined.span
+    assert declined.abstained and not declined.span and declined.confidence < a.ranker.model.threshold
 
 
 def test_without_the_ranker_nothing_loads_spacy(make_assistant):
