@@ -41,6 +41,17 @@ def _pyplot():
     return plt
 
 
+def _save(plt, fig, ax, path: str | Path, title: str) -> Path:
+    """Title, legend (when something is labelled), layout, PNG; closes the figure."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_recall_at_k(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, max_k: int = MAX_K) -> Path:
     """One recall@k line per (name, records) run."""
     plt = _pyplot()
@@ -54,12 +65,7 @@ def plot_recall_at_k(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Pat
     ax.set_xticks(ks)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    ax.legend()
-    ax.set_title("Article recall@k")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path, "Article recall@k")
 
 
 def plot_latency(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, stage: str = "total") -> Path:
@@ -77,13 +83,7 @@ def plot_latency(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path, s
             ax.hist(vs, bins=bins, alpha=0.55, label=name)
     ax.set_xlabel(f"{stage} latency per question (s)")
     ax.set_ylabel("questions")
-    ax.set_title(f"Latency ({stage})")
-    if any(vs for _, vs in series):
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path, f"Latency ({stage})")
 
 
 def plot_precision_coverage(runs: Sequence[tuple[str, Sequence[dict]]], path: str | Path) -> Path:
@@ -99,10 +99,4 @@ def plot_precision_coverage(runs: Sequence[tuple[str, Sequence[dict]]], path: st
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
     ax.grid(alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend()
-    ax.set_title("Precision / coverage by answer confidence")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return Path(path)
+    return _save(plt, fig, ax, path, "Precision / coverage by answer confidence")
