@@ -9,7 +9,20 @@ URL drops queries such as SPIP's `spip.php?article8532`, and falls back to the
 when it is a real article URL (absolute http(s), and not a site root: a path
 beyond "/" or "/index.php" etc., or a query string), else the `fallback_id` the
 caller gives (a file's stem, or the fetched URL), so editing a saved page
-replaces its article instead of adding another. `fragment_text` turns small HTML snippets
+replaces its article instead of adding another.
+
+Titles: trafilatura's title (a single <h1>, og:title, else the <title>) loses a
+trailing site-name segment here, and only that: a last " | X", " - X", " – X"
+or " — X" (spaces around the separator) is dropped when X is short (at most 5
+words) and looks like a site name, meaning X matches the page's og:site_name or
+source (case and a leading "The" ignored), or its host name ("Example News" for
+examplenews.com, "BBC News" for bbc.co.uk), or X follows the last of several
+such separators ("Storm hits coast | Weather | Planet"); never when fewer than 3
+words would be left ("Rain | Planet" stays whole). When trafilatura split the
+<title> itself (it keeps the part before the first separator, or after it when
+that part holds a dot, so "U.S. storm hits coast - Example News" became "Example
+News"), the whole <title> is taken instead and this rule applied to it.
+`fragment_text` turns small HTML snippets
 (feed entry bodies) into paragraphs with lxml. trafilatura and lxml are imported
 here and nowhere else. It does not fetch pages or read files.
 """
@@ -22,7 +35,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from .clean import clean_text, headline_from
 from .types import Article
 
-__all__ = ["article_from_html", "canonical_url", "fragment_text"]
+__all__ = ["article_from_html", "canonical_url", "fragment_text", "strip_site_suffix"]
 
 _BLOCKS = {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "tr", "section", "article"}
 
@@ -51,15 +64,85 @@ def _article_url(href: str, base: str) -> str:
     return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
-def canonical_url(html: str | bytes, url: str = "") -> str:
-    """The page's article URL from <link rel="canonical"> or og:url; "" when it declares none that names one."""
+_TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014]\s+")
+
+
+def _compact(name: str) -> str:
+    """"The Daily Planet" -> "dailyplanet": lower case, letters and digits only, no leading "the"."""
+    words = re.sub(r"[^\w\s]", "", name.lower()).split()
+    if len(words) > 1 and words[0] == "the":
+        words = words[1:]
+    return "".join(words)
+
+
+def _matches_host(compact: str, host: str) -> bool:
+    labels = [re.sub(r"[\W_]", "", label) for label in host.lower().split(":")[0].split(".")[:-1]
+              if label not in ("www", "m")]
+    return any(len(label) >= 3 and (compact == label or compact.startswith(label)
+                                     or (len(compact) >= 3 and label.startswith(compact))) for label in labels)
+
+
+def strip_site_suffix(title: str, site_names: tuple[str, ...] = (), hosts: tuple[str, ...] = ()) -> str:
+    """`title` without a trailing " | Site Name" segment (the rule is in the module docstring)."""
+    title = " ".join(title.split())
+    parts = list(_TITLE_SEPARATOR.finditer(title))
+    if not parts:
+        return title
+    last = parts[-1]
+    head, tail = title[:last.start()].strip(), title[last.end():].strip()
+    if not tail or len(tail.split()) > 5 or len(head.split()) < 3:
+        return title
+    compact = _compact(tail)
+    if not compact:
+        return title
+    named = any(compact == _compact(name) for name in site_names if name and name.strip())
+    hosted = any(_matches_host(compact, host) for host in hosts if host)
+    return head if named or hosted or len(parts) >= 2 else title
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "" if url else ""
+    except ValueError:
+        return ""
+
+
+def _declared_titles(root) -> set[str]:
+    """Headline texts the page states outside <title>: its h1/h2 headings and title meta tags."""
+    found = {" ".join((e.text_content() or "").split()) for tag in ("h1", "h2") for e in root.iter(tag)}
+    found |= {" ".join((e.get("content") or "").split()) for e in root.iter("meta")
+              if (e.get("property") or e.get("name") or "").strip().lower() in ("og:title", "twitter:title", "title")}
+    return found - {""}
+
+
+def _declared_hosts(root) -> tuple[str, ...]:
+    """Hosts of the page's <base href> and og:url."""
+    hrefs = [e.get("href") or "" for e in root.iter("base")]
+    hrefs += [e.get("content") or "" for e in root.iter("meta") if (e.get("property") or "").strip().lower() == "og:url"]
+    return tuple(_host(h.strip()) for h in hrefs if h.strip())
+
+
+def _title_element(root) -> str:
+    for element in root.iter("title"):
+        return " ".join((element.text_content() or "").split())
+    return ""
+
+
+def _parse_html(html: str | bytes):
     import lxml.html
 
     try:
         data = html.encode("utf-8") if isinstance(html, str) else html
-        root = lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8")
+        return lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8")
                                              if isinstance(html, str) else None)
     except Exception:  # lxml raises several types for junk
+        return None
+
+
+def canonical_url(html: str | bytes, url: str = "") -> str:
+    """The page's article URL from <link rel="canonical"> or og:url; "" when it declares none that names one."""
+    root = _parse_html(html)
+    if root is None:
         return ""
     base = url
     for element in root.iter("base"):
@@ -100,6 +183,21 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     if not cleaned.text:
         raise ValueError("no article text found in the HTML")
     canonical = canonical_url(html, url)
+    root = _parse_html(html)
+    full_title = _title_element(root) if root is not None else ""
+    if title and full_title and title != full_title and title in (
+            p.strip() for p in _TITLE_SEPARATOR.split(full_title)) and title not in _declared_titles(root):
+        title = full_title  # trafilatura split the <title> itself, on any separator
+    sitename = (doc.sitename or "").strip()
+    hosts = (_host(canonical), _host(url), doc.hostname or "") + (_declared_hosts(root) if root is not None else ())
+    if (sitename and root is not None and sitename != full_title
+            and sitename in (p.strip() for p in _TITLE_SEPARATOR.split(full_title))
+            and sitename not in {(e.get("content") or "").strip() for e in root.iter("meta")}):
+        sitename = ""  # trafilatura took a <title> part holding a dot ("U.S. storm ...") for the site name
+    whole = title
+    title = strip_site_suffix(title, (sitename, cleaned.source), hosts) if title else ""
+    if not sitename and title != " ".join(whole.split()):
+        sitename = _TITLE_SEPARATOR.split(" ".join(whole.split()))[-1].strip()  # the suffix named the site
     extra = {k: v for k, v in {"byline": author, "hostname": doc.hostname or "", "description": doc.description or ""}
              .items() if v}
     return Article(
@@ -107,7 +205,7 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
         title=title or headline_from(cleaned.text),
         text=cleaned.text,
         url=canonical or url,
-        source=(doc.sitename or "").strip() or cleaned.source or (doc.hostname or ""),
+        source=sitename or cleaned.source or (doc.hostname or ""),
         published_at=(doc.date or "")[:10],
         origin=origin,
         extra=extra,

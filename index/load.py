@@ -1,7 +1,8 @@
 """Read articles into `Article`s: text, Markdown, JSON/JSONL, HTML, RSS/Atom, URLs.
 
 Directories are walked recursively; http(s) URLs are fetched. Every input that
-cannot be used becomes a `LoadFailure` naming the file (and line or entry) and
+cannot be used (including one that holds no records or entries at all, such as
+an empty JSON list) becomes a `LoadFailure` naming the file (and line or entry) and
 the reason, and loading goes on. Article ids: a .txt/.md file's stem (the name
 the user gave it, so an edited file replaces its article); a JSON record's
 `id`, else its `url`, else its content hash; an HTML page's canonical URL (from
@@ -12,6 +13,16 @@ which is recognised in .json files and responses by its "version" field).
 Two different articles must not share an id silently: when a second, different
 text claims an id already used in the same ingest run, ingest refuses it with
 one failure line naming both files (ingest.py); nothing is overwritten.
+Plain-text headers are metadata, never body text (so never quoted as evidence).
+Read from the top of a .txt/.md file, in this order: YAML-style front matter
+between "---" lines (title, date, source, url, author; other keys ignored);
+"Key: value" lines (Title, Source, Date/Published/Updated, URL, By/Author); a
+dateline "Outlet, YYYY-MM-DD" as the first or second non-blank line; then a
+short first paragraph without a closing period is the headline (unless a
+title header gave it; a headline repeating that title is dropped), and
+"Key: value" lines right under it are read too. Missing source and date come
+from a "==Kyodo" wire marker or a `source-YYYY-MM-DD-slug` file name. A header
+`url` fills the article's url; the id stays the file stem.
 Format-specific parsing lives in html.py and feeds.py, text decoding (including
 BOM-less UTF-16/32) in decode.py, fetching in fetch.py; this module only
 dispatches.
@@ -43,13 +54,21 @@ HTML_SUFFIXES = {".html", ".htm"}
 FEED_SUFFIXES = {".rss", ".atom", ".xml"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | RECORD_SUFFIXES | HTML_SUFFIXES | FEED_SUFFIXES
 MAX_FILE_BYTES = 50 * 1024 * 1024
+_NOTHING_FOUND = "no articles found (no records or feed entries)"
 
 _KNOWN_FIELDS = {"id", "title", "text", "url", "source", "published_at"}
 # "kyodo-2022-02-21-biden-putin-summit.txt": source, date, slug
 _FILENAME_META = re.compile(r"^(?P<source>[a-z]+)-(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 # "Source: Reuters", "Published: Feb. 21, 2022" lines at the top of a plain-text article.
-_HEADER_LINE = re.compile(r"^(source|published|date|updated|by|byline)\s*:\s*(\S.*)$", re.I)
+_HEADER_LINE = re.compile(r"^(title|headline|source|publisher|outlet|published|date|updated|url|link|by|byline|author)"
+                          r"\s*:\s*(\S.*)$", re.I)
+_HEADER_KEYS = {"headline": "title", "publisher": "source", "outlet": "source", "published": "date",
+                "published_at": "date", "updated": "date", "link": "url", "by": "byline", "author": "byline"}
+# YAML-style front matter: "key: value" lines between "---" lines.
+_FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
+# "Reuters, 2022-02-21": an outlet and an ISO date on a line of their own.
+_DATELINE = re.compile(r"^(?P<source>[^\W\d_][\w&.'\- ]{0,59}?)\s*,\s*(?P<date>\d{4}-\d{2}-\d{2})$")
 _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
 
 
@@ -79,7 +98,7 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _header_metadata(text: str) -> tuple[str, dict[str, str]]:
-    """Strip "Key: value" lines (source, date, byline) from the top of `text`."""
+    """Strip "Key: value" lines (title, source, date, url, byline) from the top of `text`."""
     found: dict[str, str] = {}
     lines = text.split("\n")
     i = 0
@@ -91,23 +110,83 @@ def _header_metadata(text: str) -> tuple[str, dict[str, str]]:
             i += 1
             continue
         key = m.group(1).lower()
-        key = {"published": "date", "updated": "date", "by": "byline"}.get(key, key)
+        key = _HEADER_KEYS.get(key, key)
         found.setdefault(key, m.group(2).strip())
         i += 1
     return "\n".join(lines[i:]).strip() if found else text, found
+
+
+def _front_matter(text: str) -> tuple[str, dict[str, str]]:
+    """Strip a YAML-style block between "---" lines at the very top; {} and `text` when there is none.
+
+    Only a block whose every line is `key: value` (or blank, a comment or a list item) counts, so a
+    horizontal rule in prose is left alone. Quotes around values are dropped.
+    """
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return text, {}
+    found: dict[str, str] = {}
+    for i in range(1, min(len(lines), 60)):
+        line = lines[i].strip()
+        if line in ("---", "..."):
+            if not found:
+                return text, {}
+            return "\n".join(lines[i + 1:]).strip(), found
+        if not line or line.startswith(("#", "- ")) or lines[i][:1] in (" ", "\t"):
+            continue  # blank, a comment, a list item or a nested / continued value
+        m = _FRONT_MATTER_LINE.match(line)
+        if not m:
+            return text, {}
+        key = m.group(1).lower()
+        key = _HEADER_KEYS.get(key, key)
+        value = m.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1].strip()
+        if value and key in ("title", "date", "source", "url", "byline"):
+            found.setdefault(key, value)
+        elif value and key not in found:
+            found.setdefault("_" + key, value)
+    return text, {}
+
+
+def _dateline(text: str) -> tuple[str, dict[str, str]]:
+    """Strip an "Outlet, YYYY-MM-DD" line when it is the first or second non-blank line."""
+    lines = text.split("\n")
+    seen = 0
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        m = _DATELINE.match(line.strip())
+        if m:
+            lines[i] = ""  # a paragraph break, so a headline above it stays a headline
+            rest = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+            return rest, {"source": m.group("source").strip(), "date": m.group("date")}
+        seen += 1
+        if seen >= 2:
+            break
+    return text, {}
 
 
 def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Article:
     cleaned = clean_text(raw)
     if not cleaned.text:
         raise ValueError("no article text after cleaning")
-    text, title = cleaned.text, ""
+    text, matter = _front_matter(cleaned.text)
+    text, top = _header_metadata(text)
+    text, dated = _dateline(text)
+    header = {k: v for k, v in {**dated, **top, **matter}.items() if not k.startswith("_")}
+    title = header.get("title", "")
     first, _, rest = text.partition("\n\n")
     first = first.strip().lstrip("#").strip()
+    if title:
+        # The headline repeated under a "Title:" header is not body text.
+        if rest.strip() and " ".join(first.split()).lower() == " ".join(title.split()).lower():
+            text = rest.strip()
     # A short first paragraph without a closing period is a headline.
-    if rest.strip() and "\n" not in first and len(first) <= 120 and not first.endswith((".", "\"", "\u201d")):
+    elif rest.strip() and "\n" not in first and len(first) <= 120 and not first.endswith((".", "\"", "\u201d")):
         title, text = first, rest.strip()
-    text, header = _header_metadata(text)
+    text, below = _header_metadata(text)
+    header = {**below, **header}
     if not text:
         raise ValueError("no article text after cleaning")
     meta = _FILENAME_META.match(stem)
@@ -116,7 +195,7 @@ def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Artic
         id=url or stem,
         title=title or headline_from(text),
         text=text,
-        url=url,
+        url=url or header.get("url", ""),
         source=source,
         published_at=_iso_date(header.get("date")) or (meta.group("date") if meta else ""),
         origin=origin,
@@ -231,8 +310,12 @@ def _load_url(url: str) -> Iterator[Article | LoadFailure]:
         fetched = fetch_url(url)
         kind = _kind_of_response(fetched.content_type, fetched.url, fetched.data)
         stem = Path(urlparse(fetched.url).path).stem or urlparse(fetched.url).hostname or "page"
+        found = False
         for item in _parse(kind, fetched.data, url, stem, url=fetched.url):
+            found = True
             yield item
+        if not found:
+            yield LoadFailure(url, _NOTHING_FOUND)
     except ValueError as exc:
         yield LoadFailure(url, str(exc))
 
@@ -257,8 +340,12 @@ def _load_file(path: Path) -> Iterator[Article | LoadFailure]:
     try:
         data = _read_bytes(path)
         # A generator: parse errors raised while iterating are caught below too.
+        found = False
         for item in _parse(kind, data, str(path), path.stem):
+            found = True
             yield item
+        if not found:  # an empty JSON list, a feed without entries: still one line naming the file
+            yield LoadFailure(str(path), _NOTHING_FOUND)
     except OSError as exc:
         yield LoadFailure(str(path), f"cannot read ({exc.strerror or exc})")
     except ValueError as exc:
