@@ -142,8 +142,10 @@ def _parse_html(html: str | bytes):
 def canonical_url(html: str | bytes, url: str = "") -> str:
     """The page's article URL from <link rel="canonical"> or og:url; "" when it declares none that names one."""
     root = _parse_html(html)
-    if root is None:
-        return ""
+    return _canonical_from_root(root, url) if root is not None else ""
+
+
+def _canonical_from_root(root, url: str) -> str:
     base = url
     for element in root.iter("base"):
         if element.get("href"):
@@ -182,8 +184,8 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     cleaned = clean_text(_paragraphs("\n".join(lines)))
     if not cleaned.text:
         raise ValueError("no article text found in the HTML")
-    canonical = canonical_url(html, url)
-    root = _parse_html(html)
+    root = _parse_html(html)  # parsed once: canonical URL, <title>, headings and hosts all read from it
+    canonical = _canonical_from_root(root, url) if root is not None else ""
     full_title = _title_element(root) if root is not None else ""
     if title and full_title and title != full_title and title in (
             p.strip() for p in _TITLE_SEPARATOR.split(full_title)) and title not in _declared_titles(root):
