@@ -325,12 +325,18 @@ def _extra_words(sentence: str, start: int, end: int, entities: Sequence[Entity]
     return count
 
 
+def _verbatim_spots(span_text: str, sentence: str) -> tuple[str, list[tuple[int, int]]]:
+    """`span_text` with trailing punctuation and quotes trimmed, and where it (or, failing that, the
+    trimmed form) occurs verbatim in `sentence`."""
+    span = span_text.strip()
+    trimmed = span.rstrip(".,;:!?").strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
+    return trimmed, _occurrences(span, sentence) or _occurrences(trimmed, sentence)
+
+
 def find_verbatim(span_text: str, sentence: str) -> tuple[int, int] | None:
     """Where `span_text` first occurs verbatim in `sentence` (word boundaries; trailing punctuation and
     quotes forgiven), or None: the one test of "copied, not paraphrased"."""
-    span = span_text.strip()
-    trimmed = span.rstrip(".,;:!?").strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
-    spots = _occurrences(span, sentence) or _occurrences(trimmed, sentence)
+    spots = _verbatim_spots(span_text, sentence)[1]
     return spots[0] if spots else None
 
 
@@ -343,9 +349,7 @@ def is_typed_span(question: str, span_text: str, sentence: str, entities: Sequen
     or words with a digit of a number, date or time ("150,000" of "more than 150,000").
     When the question asks for no particular type, any verbatim span with a word the question lacks.
     """
-    span = span_text.strip()
-    trimmed = span.rstrip(".,;:!?").strip().strip("\"'\u201c\u201d\u2018\u2019").strip()
-    spots = _occurrences(span, sentence) or _occurrences(trimmed, sentence)
+    trimmed, spots = _verbatim_spots(span_text, sentence)
     if not spots:
         return False  # not verbatim: a paraphrase
     valid = _valid(sentence, entities)
