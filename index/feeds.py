@@ -114,7 +114,8 @@ def _short_entry_text(body: str, title: str) -> tuple[str, str]:
 
 
 def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: str, source: str,
-                   published_at: str, byline: str) -> Article | LoadFailure:
+                   published_at: str, byline: str, feed_title: str) -> Article | LoadFailure:
+    """One entry as an Article; its source is the entry's own, else one its text names, else the feed's."""
     cleaned = clean_text(body_raw)
     title = " ".join(title.split())
     text, problem = _short_entry_text(cleaned.text, title)
@@ -125,7 +126,7 @@ def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: s
         title=title or headline_from(text),
         text=text,
         url=link,
-        source=source or cleaned.source,
+        source=source or cleaned.source or feed_title,
         published_at=published_at,
         origin=where,
         extra={"byline": byline} if byline else {},
@@ -146,8 +147,8 @@ def articles_from_feed(data: bytes, origin: str) -> Iterator[Article | LoadFailu
         yield _entry_article(
             f"{origin}[{i}]", _entry_text(entry), entry.get("title") or "", (entry.get("id") or "").strip(),
             (entry.get("link") or "").strip(),
-            ((entry.get("source") or {}).get("title") or "").strip() or feed_title,
-            _entry_date(entry), (entry.get("author") or "").strip(),
+            ((entry.get("source") or {}).get("title") or "").strip(),
+            _entry_date(entry), (entry.get("author") or "").strip(), feed_title,
         )
 
 
@@ -185,6 +186,6 @@ def articles_from_json_feed(data: dict, origin: str) -> Iterator[Article | LoadF
         date = str(item.get("date_published") or item.get("date_modified") or "")
         yield _entry_article(
             where, text, str(item.get("title") or ""), str(item.get("id") or "").strip(),
-            str(item.get("url") or item.get("external_url") or "").strip(), feed_title,
-            date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", date) else "", _json_author(item) or feed_author,
+            str(item.get("url") or item.get("external_url") or "").strip(), "",
+            date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", date) else "", _json_author(item) or feed_author, feed_title,
         )
