@@ -126,10 +126,11 @@ def _front_matter(text: str) -> tuple[str, dict[str, str]]:
     if not lines or lines[0].strip() != "---":
         return text, {}
     found: dict[str, str] = {}
+    keys = 0  # a block of keys we do not read is still front matter, and still stripped
     for i in range(1, min(len(lines), 60)):
         line = lines[i].strip()
         if line in ("---", "..."):
-            if not found:
+            if not keys:
                 return text, {}
             return "\n".join(lines[i + 1:]).strip(), found
         if not line or line.startswith(("#", "- ")) or lines[i][:1] in (" ", "\t"):
@@ -142,10 +143,9 @@ def _front_matter(text: str) -> tuple[str, dict[str, str]]:
         value = m.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1].strip()
+        keys += bool(value)
         if value and key in ("title", "date", "source", "url", "byline"):
             found.setdefault(key, value)
-        elif value and key not in found:
-            found.setdefault("_" + key, value)
     return text, {}
 
 
@@ -174,7 +174,7 @@ def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Artic
     text, matter = _front_matter(cleaned.text)
     text, top = _header_metadata(text)
     text, dated = _dateline(text)
-    header = {k: v for k, v in {**dated, **top, **matter}.items() if not k.startswith("_")}
+    header = {**dated, **top, **matter}
     title = header.get("title", "")
     first, _, rest = text.partition("\n\n")
     first = first.strip().lstrip("#").strip()
