@@ -117,11 +117,14 @@ def weighted_coverage(needles: Iterable[str], haystack: frozenset[str], weights:
 # Owners are names (capitalised): "which state's capital" asks for the owner, it does not name one.
 _POSSESSIVE = re.compile(r"\b([A-Z][\w\-]*)['\u2019]s\s+(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
 _OF_NAME = re.compile(r"\b([a-z][\w\-]*)\s+of\s+(?:the\s+)?([A-Z][\w\-]*)(?:\s+([a-z][\w\-]*))?")
+# "the Ukrainian president", "the Ukrainian head of state": a demonym before an office names its country.
+_DEMONYM_OFFICE = re.compile(r"\b([A-Z][a-z]+)\s+(?:[a-z]+\s+)?(president|leader|head|minister|premier|chancellor|"
+                             r"king|queen|ambassador|envoy|spokes(?:man|woman|person))\b")
 
 
 def focus_pairs(question: str) -> list[tuple[str, str]]:
-    """Relations a question asks about: "Ukraine's president" and "the president of
-    Ukraine" both give (ukrain, president).
+    """Relations a question asks about: "Ukraine's president", "the president of
+    Ukraine" and "the Ukrainian president" all give (ukrain, president).
 
     An answer sentence must state the same relation, not just mention both words
     far apart ("President Biden ... the Ukraine crisis" does not name Ukraine's president).
@@ -130,6 +133,9 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
     # "the top of the US box office": a name that modifies a following noun is not the owner.
     found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)
               if not m.group(3) or m.group(3).lower() in STOPWORDS]
+    # Not "American"/"European": articles name those offices "U.S."/"EU", which the stemmer does not link.
+    found += [(m.group(1), m.group(2)) for m in _DEMONYM_OFFICE.finditer(question)
+              if m.group(1).lower() in DEMONYMS and m.group(1).lower() not in ("american", "european")]
     pairs = []
     for owner, head in found:
         owner, head = stem(owner.lower()), stem(head.lower())

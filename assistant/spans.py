@@ -21,7 +21,7 @@ from typing import Iterable, Sequence
 from .entities import Entity
 from .lexical import STOPWORDS, stem
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span"]
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "preferred_types"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -197,6 +197,11 @@ def _groups(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return group if group is not None else _ANY
 
 
+def preferred_types(question: str) -> frozenset[str]:
+    """The labels that answer `question` first ("who": PERSON, ORG; not the NORP/GPE also accepted)."""
+    return frozenset(_groups(question)[0])
+
+
 def asked_types(question: str) -> frozenset[str]:
     """The spaCy entity labels that can answer `question`; empty means any entity or noun phrase."""
     preferred, also = _groups(question)
@@ -229,7 +234,15 @@ def _words(text: str) -> list[tuple[int, int, str]]:
 
 def _question_words(question: str) -> tuple[set[str], set[str]]:
     keys = {_word_key(w) for _, _, w in _words(question)}
+    keys |= {part for k in keys if "-" in k for part in k.split("-") if part}  # "Biden-Putin" names both
     return keys, {stem(k) for k in keys if not k.isupper()}
+
+
+def _names_asked_about(entity: Entity, qkeys: set[str]) -> bool:
+    """A person the question already names (by surname): "Joe Biden" for "...a Biden-Putin meeting?"
+    Asking who did something about a summit of Biden's is not answered by Biden."""
+    words = [_word_key(w) for _, _, w in _words(entity.text)]
+    return entity.label == "PERSON" and bool(words) and words[-1] in qkeys
 
 
 def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool:
@@ -250,7 +263,8 @@ def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
 def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> list[Entity]:
     """Entities of `sentence` that can answer `question`, best first.
 
-    Kept: an asked type (any label when `asked_types` is empty) and a word the question lacks.
+    Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, and not a
+    person the question names by surname.
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
@@ -259,7 +273,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     allowed = set(preferred) | set(also)
     qkeys, qstems = _question_words(question)
     candidates = [e for e in _valid(sentence, entities)
-                  if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)]
+                  if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
+                  and not _names_asked_about(e, qkeys)]
     if not candidates:
         return []
     tokens = _words(sentence)

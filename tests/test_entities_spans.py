@@ -164,6 +164,15 @@ def test_entities_the_question_names_are_not_answers():
     assert "Russia" not in texts("Who annexed Crimea, Russia or Ukraine?", CRIMEA)
 
 
+def test_a_person_the_question_names_by_surname_is_not_an_answer():
+    # "a Biden-Putin meeting" names Biden: "Joe Biden" in the lede cannot answer who came up with it.
+    sentence = "Joe Biden agreed to meet Vladimir Putin, in a summit proposed by Emmanuel Macron."
+    ents = [Entity(sentence.index(n), sentence.index(n) + len(n), "PERSON", n)
+            for n in ("Joe Biden", "Vladimir Putin", "Emmanuel Macron")]
+    assert [e.text for e in answer_spans("Which leader came up with the idea of a Biden-Putin meeting?",
+                                         sentence, ents)] == ["Emmanuel Macron"]
+
+
 def test_no_entity_of_the_asked_type():
     assert texts("How many people attended?", CRIMEA) == []
     assert answer_spans("who proposed the summit?", MACRON, []) == []

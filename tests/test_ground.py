@@ -110,3 +110,13 @@ def test_of_relations_are_checked_like_possessives():
     g = ground_answer("Who is the president of Belarus?", "Vladimir Putin.",
                       [passage("Putin moved troops into Belarus, the Kremlin said.")])
     assert g.abstained
+
+
+def test_a_demonym_before_an_office_is_a_relation_too():
+    assert focus_pairs("Name the Ukrainian head of state.") == [(stem("Ukraine"), "head")]
+    assert focus_pairs("Who is the Ukrainian president?") == [(stem("Ukraine"), "president")]
+    assert focus_pairs("How many Russian troops are massed?") == []  # troops are no office
+    assert focus_pairs("Which American leader spoke?") == []  # articles say "U.S."
+    g = ground_answer("Name the Ukrainian head of state.", "Joe Biden.",
+                      [passage("U.S. President Joe Biden, the head of state, discussed the Ukraine crisis.")])
+    assert g.abstained
