@@ -8,6 +8,19 @@ spans are measured by bisecting those instead of re-tokenizing each candidate
 chunk, which is what makes chunking cheap next to embedding.
 Each chunk is an exact slice `article.text[start:end]`. Sentences longer than
 the budget are cut at word boundaries. It does not embed or store anything.
+
+The budget, stated: a span fits a chunk when it has at most `max_tokens` word
+pieces (less the title's). Only in an article that averages more than
+MAX_PIECES_PER_WORD (2) word pieces a word, a span also fits when it has at
+most that budget divided by FLOOR_PIECES_PER_WORD (1.5) in words (126 words by
+default). English runs at 1.1-1.3 pieces a word, so its chunks are unchanged
+and always fit the embedder's window. Scripts the English word-piece
+vocabulary splits into tiny pieces (Cyrillic: about 6 pieces a word with
+all-MiniLM-L6-v2) would otherwise get chunks of about 30 words and hundreds of
+chunks a page; the floor keeps their chunks per word within a factor of 2 of
+an English text's. Such a chunk passes the embedder's 256-piece window: its
+vector then stands for its first ~256 pieces (about 40 Russian words), while
+keyword search and citations use all of its text.
 """
 
 from __future__ import annotations
@@ -19,9 +32,12 @@ from typing import Callable, Sequence
 from .sentences import split_sentences
 from .types import Article, Chunk
 
-__all__ = ["chunk_article", "embedding_text", "estimate_tokens", "DEFAULT_CHUNK_TOKENS"]
+__all__ = ["chunk_article", "embedding_text", "estimate_tokens", "DEFAULT_CHUNK_TOKENS", "MAX_PIECES_PER_WORD",
+           "FLOOR_PIECES_PER_WORD"]
 
 DEFAULT_CHUNK_TOKENS = 200
+MAX_PIECES_PER_WORD = 2
+FLOOR_PIECES_PER_WORD = 1.5
 TokenCounter = Callable[[str], int]
 
 
@@ -47,14 +63,30 @@ def _span_counter(text: str, count_tokens: TokenCounter, token_offsets: Sequence
     return lambda s, e: max(0, bisect_right(ends, e) - bisect_left(starts, s))
 
 
-def _cut_long_sentence(text: str, start: int, end: int, budget: int, count: SpanCounter) -> list[tuple[int, int]]:
+Fits = Callable[[int, int], bool]
+
+
+def _fits(text: str, budget: int, count: SpanCounter) -> Fits:
+    """Whether text[s:e] fits one chunk: the budget rule in the module docstring."""
+    word_starts = [m.start() for m in re.finditer(r"\S+", text)]
+    if count(0, len(text)) <= MAX_PIECES_PER_WORD * len(word_starts):
+        return lambda s, e: count(s, e) <= budget  # English-like: word pieces alone
+    word_budget = int(budget / FLOOR_PIECES_PER_WORD)
+
+    def fits(s: int, e: int) -> bool:
+        return count(s, e) <= budget or bisect_left(word_starts, e) - bisect_left(word_starts, s) <= word_budget
+
+    return fits
+
+
+def _cut_long_sentence(text: str, start: int, end: int, fits: Fits) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text[start:end])]
     pieces, piece_start, last_end = [], None, None
     for ws, we in words:
         ws, we = ws + start, we + start
         if piece_start is None:
             piece_start = ws
-        elif count(piece_start, we) > budget:
+        elif not fits(piece_start, we):
             pieces.append((piece_start, last_end))
             piece_start = ws
         last_end = we
@@ -71,28 +103,30 @@ def chunk_article(
     token_offsets: Sequence[tuple[int, int]] | None = None,
 ) -> list[Chunk]:
     """Return the article's chunks, in order, each at most `max_tokens` word pieces
-    including the title prefix. Consecutive chunks share `overlap_sentences` sentences.
+    including the title prefix, or within the word floor (module docstring).
+    Consecutive chunks share `overlap_sentences` sentences.
 
     `token_offsets`: the (start, end) character offsets of the tokens of
     `article.text`, from the same tokenizer as `count_tokens` (optional, faster)."""
     text = article.text
     count = _span_counter(text, count_tokens, token_offsets)
     budget = max(16, max_tokens - count_tokens(article.title) - 2) if article.title else max_tokens
+    fits = _fits(text, budget, count)
     units: list[tuple[int, int]] = []
     for s, e in split_sentences(text):
-        if count(s, e) > budget:
-            units.extend(_cut_long_sentence(text, s, e, budget, count))
+        if not fits(s, e):
+            units.extend(_cut_long_sentence(text, s, e, fits))
         else:
             units.append((s, e))
 
     groups: list[list[tuple[int, int]]] = []
     current: list[tuple[int, int]] = []
     for unit in units:
-        if current and count(current[0][0], unit[1]) > budget:
+        if current and not fits(current[0][0], unit[1]):
             groups.append(current)
             carry = current[-overlap_sentences:] if overlap_sentences else []
             # Overlap only while it still leaves room for the new sentence.
-            while carry and count(carry[0][0], unit[1]) > budget:
+            while carry and not fits(carry[0][0], unit[1]):
                 carry = carry[1:]
             current = list(carry)
         current.append(unit)

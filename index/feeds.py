@@ -10,7 +10,8 @@ content_text, else content_html as text, else summary; title; url, else
 external_url; date_published; authors[].name / author.name as byline.
 
 Each entry's full content (or, failing that, its summary) becomes the text; its
-title, link, published/updated date and author come along. Minimum: an entry
+title, link, published/updated date and author come along; a date the feed
+gives as only a year or a year-month stays partial (dates.py). Minimum: an entry
 whose body has fewer than MIN_ENTRY_WORDS words gets its headline put in front
 of it (a headline-and-link entry becomes a short article of its headline); if
 that still has fewer than MIN_ENTRY_WORDS words the entry is skipped with a
@@ -28,6 +29,7 @@ import time
 from typing import Iterator
 
 from .clean import clean_text, headline_from
+from .dates import PublishedDate, date_fields, read_date
 from .decode import decode_text, wide_encoding
 from .html import fragment_text
 from .types import Article, LoadFailure, content_hash
@@ -89,12 +91,16 @@ def _entry_text(entry) -> str:
     return fragment_text(entry.get("summary") or entry.get("description") or "")
 
 
-def _entry_date(entry) -> str:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        parsed = entry.get(key)
+def _entry_date(entry) -> PublishedDate:
+    for key in ("published", "updated", "created"):
+        raw = entry.get(key)
+        found = read_date(raw)
+        if found.precision in ("year", "month"):
+            return found  # as stated: feedparser would pad "2019" to 2019-01-01
+        parsed = entry.get(f"{key}_parsed")
         if parsed:
-            return time.strftime("%Y-%m-%d", parsed)
-    return ""
+            return read_date(time.strftime("%Y-%m-%d", parsed))
+    return PublishedDate()
 
 
 def _short_entry_text(body: str, title: str) -> tuple[str, str]:
@@ -114,13 +120,16 @@ def _short_entry_text(body: str, title: str) -> tuple[str, str]:
 
 
 def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: str, source: str,
-                   published_at: str, byline: str, feed_title: str) -> Article | LoadFailure:
+                   published: PublishedDate, byline: str, feed_title: str) -> Article | LoadFailure:
     """One entry as an Article; its source is the entry's own, else one its text names, else the feed's."""
     cleaned = clean_text(body_raw)
     title = " ".join(title.split())
     text, problem = _short_entry_text(cleaned.text, title)
     if problem:
         return LoadFailure(where, problem)
+    published_at, extra = date_fields(published)
+    if byline:
+        extra["byline"] = byline
     return Article(
         id=entry_id or link or content_hash(text),
         title=title or headline_from(text),
@@ -129,7 +138,7 @@ def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: s
         source=source or cleaned.source or feed_title,
         published_at=published_at,
         origin=where,
-        extra={"byline": byline} if byline else {},
+        extra=extra,
     )
 
 
@@ -187,5 +196,5 @@ def articles_from_json_feed(data: dict, origin: str) -> Iterator[Article | LoadF
         yield _entry_article(
             where, text, str(item.get("title") or ""), str(item.get("id") or "").strip(),
             str(item.get("url") or item.get("external_url") or "").strip(), "",
-            date[:10] if re.match(r"\d{4}-\d{2}-\d{2}", date) else "", _json_author(item) or feed_author, feed_title,
+            read_date(date), _json_author(item) or feed_author, feed_title,
         )

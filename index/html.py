@@ -22,6 +22,14 @@ words would be left ("Rain | Planet" stays whole). When trafilatura split the
 <title> itself (it keeps the part before the first separator, or after it when
 that part holds a dot, so "U.S. storm hits coast - Example News" became "Example
 News"), the whole <title> is taken instead and this rule applied to it.
+Dates: a page's declared published date (meta tags, <time itemprop=datePublished>,
+JSON-LD) at the precision it gives (dates.py: a year or a year-month stays
+partial, unless the page writes out a day within it that trafilatura found),
+else trafilatura's date only when the page writes that day out, so a
+"/2000/01/" in an RDF namespace URL or any other link is not a date (the page's
+own URL is).
+Kicker labels and a repeated headline at the top of the body are dropped
+(clean.drop_kickers), against trafilatura's title before its suffix is cut.
 `fragment_text` turns small HTML snippets
 (feed entry bodies) into paragraphs with lxml. trafilatura and lxml are imported
 here and nowhere else. It does not fetch pages or read files.
@@ -32,7 +40,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from .clean import clean_text, headline_from
+from .clean import clean_text, drop_kickers, headline_from
+from .dates import PublishedDate, date_fields, read_date, states_day
 from .types import Article
 
 __all__ = ["article_from_html", "canonical_url", "fragment_text", "strip_site_suffix"]
@@ -162,6 +171,53 @@ def _canonical_from_root(root, url: str) -> str:
     return ""
 
 
+_PUBLISHED_META = ("article:published_time", "og:article:published_time", "og:published_time", "datepublished",
+                   "dc.date.issued", "dcterms.issued", "dc.date", "dcterms.date", "dcterms.created", "date",
+                   "pubdate", "publishdate", "publish-date", "publish_date", "publication_date", "parsely-pub-date",
+                   "sailthru.date", "article.published", "citation_publication_date", "citation_date")
+_ANY_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*:)?//[^\s\"'<>]+", re.I)
+_JSON_LD_PUBLISHED = re.compile(r'"datePublished"\s*:\s*"([^"]{4,40})"')
+
+
+def _declared_date(root) -> PublishedDate:
+    """The published date a page declares in a date-bearing field, at the precision it gives it.
+
+    Fields, first found wins: the meta tags in _PUBLISHED_META (property, name or itemprop), a
+    <time> marked itemprop="datePublished" or pubdate, JSON-LD "datePublished"."""
+    metas: dict[str, str] = {}
+    for element in root.iter("meta"):
+        key = (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        if key in _PUBLISHED_META and (element.get("content") or "").strip():
+            metas.setdefault(key, element.get("content").strip())
+    values = [metas[k] for k in _PUBLISHED_META if k in metas]
+    values += [e.get("datetime") or e.text_content() or "" for e in root.iter("time")
+               if (e.get("itemprop") or "").lower() == "datepublished" or e.get("pubdate") is not None]
+    values += [m.group(1) for e in root.iter("script") if "ld+json" in (e.get("type") or "").lower()
+               for m in _JSON_LD_PUBLISHED.finditer(e.text_content() or "")]
+    for value in values:
+        found = read_date(value)
+        if found.precision:
+            return found
+    return PublishedDate()
+
+
+def _published(root, html: str | bytes, extracted: str, url: str) -> PublishedDate:
+    """The page's date: a declared day (_declared_date), else trafilatura's day when the page writes it
+    out (dates.states_day) and it lies within the declared year or month if any, else the declared
+    partial date. So a "2000/01/" in a namespace URL or a bare year never becomes a day."""
+    declared = _declared_date(root) if root is not None else PublishedDate()
+    if declared.precision == "day":
+        return declared
+    day = read_date((extracted or "")[:10]).day
+    if not day or not day.startswith(declared.value):  # a day within a declared year or month may refine it
+        return declared
+    page = html.decode("utf-8", "ignore") if isinstance(html, bytes) else html
+    # Dates inside links and namespace URLs ("http://www.w3.org/1999/02/22-rdf-syntax-ns#") are not
+    # the page's date; the page's own URL is.
+    page = _ANY_URL.sub(" ", page) + " " + url
+    return read_date(day) if states_day(page, day) else declared
+
+
 def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str = "") -> Article:
     """Extract the article in `html`; ValueError when the page holds no article text."""
     import trafilatura
@@ -200,15 +256,19 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     title = strip_site_suffix(title, (sitename, cleaned.source), hosts) if title else ""
     if not sitename and title != " ".join(whole.split()):
         sitename = _TITLE_SEPARATOR.split(" ".join(whole.split()))[-1].strip()  # the suffix named the site
+    # Kickers ("EXCLUSIVE", "Analysis") and the headline repeated with small changes (clean.drop_kickers).
+    body = "\n\n".join(drop_kickers(cleaned.text.split("\n\n"), title, whole))
+    published_at, dated = date_fields(_published(root, html, doc.date or "", canonical or url))
     extra = {k: v for k, v in {"byline": author, "hostname": doc.hostname or "", "description": doc.description or ""}
              .items() if v}
+    extra.update(dated)
     return Article(
         id=canonical or fallback_id,
-        title=title or headline_from(cleaned.text),
-        text=cleaned.text,
+        title=title or headline_from(body),
+        text=body,
         url=canonical or url,
         source=sitename or cleaned.source or (doc.hostname or ""),
-        published_at=(doc.date or "")[:10],
+        published_at=published_at,
         origin=origin,
         extra=extra,
     )

@@ -4,13 +4,16 @@ Articles are looked up in the store a window at a time (one query per few
 hundred ids), so a re-run over an unchanged archive costs a few queries, not one
 per article, and embeds nothing. New and changed articles are checked for near
 duplicates (SimHash, see dedup.py) against the store and earlier articles of the
-same run; the later copy is skipped unless `keep_duplicates`. Chunks are
+same run; the later copy is skipped unless `keep_duplicates`. A second article
+with the same id and text in one run is always skipped and reported as a
+duplicate naming both files; one with the same id and other text is refused. Chunks are
 embedded in batches across articles while a writer thread stores the previous
 batch. A changed article's chunks are overwritten in one upsert and its surplus
 old chunks deleted right after; every chunk carries its version's content hash
 and chunk count, so whatever a crash (even kill -9) leaves half-written is seen
-as incomplete and redone by the next run. It does not decide where the store
-lives or which embedder to use.
+as incomplete and redone by the next run. When anything was replaced, the old
+text is purged from disk once at the end (store.purge_deleted). It does not
+decide where the store lives or which embedder to use.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class _Writer:
             article, article_chunks, existed = p.article, p.chunks, p.existed
             if p.surplus:
                 # Chunks past the new version's end (the old one was longer): the only step after the upsert.
-                self.store.delete_article(article.id, keep_hash=article.content_hash)
+                self.store.delete_article(article.id, keep_hash=article.content_hash, purge=False)
             (self.report.updated if existed else self.report.added).append(article.id)
             self.report.chunks_written += len(article_chunks)
             self.notify(article.id, "updated" if existed else "added", len(article_chunks))
@@ -147,8 +150,10 @@ def ingest(
                 earlier = seen.get(article.id)
                 if earlier is not None:
                     if earlier.content_hash == article.content_hash:
-                        report.unchanged.append(article.id)
-                        notify(article.id, "unchanged", 0)
+                        # The same article twice in one run (two copies of a file): say which two.
+                        report.duplicates.append(Duplicate(article.id, article.id, article.origin, 1.0,
+                                                           of_origin=earlier.origin))
+                        notify(article.id, "duplicate", 0)
                     else:
                         fail(LoadFailure(article.origin or article.id,
                                          f"article id {article.id!r} already used by {earlier.origin} in this run"))
@@ -158,7 +163,7 @@ def ingest(
                 if state.is_complete(article.content_hash):
                     if len(state.counts) > 1:
                         # A run stopped between writing this version and deleting the old one's surplus.
-                        store.delete_article(article.id, keep_hash=article.content_hash)
+                        store.delete_article(article.id, keep_hash=article.content_hash, purge=False)
                         report.updated.append(article.id)
                         notify(article.id, "updated", 0)
                     else:
@@ -190,5 +195,7 @@ def ingest(
         # Even when interrupted: let the writer store what was already embedded.
         writer.close()
     writer.raise_error()
+    if report.updated:
+        store.purge_deleted()  # the replaced versions' text, once for the whole run
     report.seconds = time.perf_counter() - started
     return report

@@ -68,8 +68,9 @@ class Library:
         states = self.store.article_states(wanted)
         removed = [a for a in wanted if states[a].counts]
         for article_id in removed:
-            self.store.delete_article(article_id)
+            self.store.delete_article(article_id, purge=False)
         if removed:
+            self.store.purge_deleted()  # one VACUUM for the batch: the removed text leaves the disk
             self.refresh_derived()
         return removed
 
@@ -80,3 +81,9 @@ class Library:
     def list_articles(self) -> list[dict]:
         """One row per stored article: id, title, published_at, source, url, chunks."""
         return self.store.list_articles()
+
+    def article_text(self, article_id: str) -> str | None:
+        """An article's stored clean text (its chunks joined at their offsets), or None if not stored.
+
+        Read-only: what the page shows when a reader opens a cited article."""
+        return self.store.article_text(article_id)

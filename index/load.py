@@ -19,10 +19,13 @@ between "---" lines (title, date, source, url, author; other keys ignored);
 "Key: value" lines (Title, Source, Date/Published/Updated, URL, By/Author); a
 dateline "Outlet, YYYY-MM-DD" as the first or second non-blank line; then a
 short first paragraph without a closing period is the headline (unless a
-title header gave it; a headline repeating that title is dropped), and
+title header gave it); kicker labels above or below the headline and the
+headline repeated in the body are dropped (clean.drop_kickers), and
 "Key: value" lines right under it are read too. Missing source and date come
 from a "==Kyodo" wire marker or a `source-YYYY-MM-DD-slug` file name. A header
-`url` fills the article's url; the id stays the file stem.
+`url` fills the article's url; the id stays the file stem. Dates ("Date:"
+headers, a record's `published_at`) are read by dates.py: a year or a
+year-month alone is kept as partial, never padded to January 1.
 Format-specific parsing lives in html.py and feeds.py, text decoding (including
 BOM-less UTF-16/32) in decode.py, fetching in fetch.py; this module only
 dispatches.
@@ -33,12 +36,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import urlparse
 
-from .clean import clean_text, headline_from
+from .clean import MAX_KICKER_LINES, clean_text, drop_kickers, headline_from, is_kicker
+from .dates import date_fields, read_date
 from .decode import decode_text, looks_binary
 from .fetch import fetch_url, is_url
 from .types import Article, LoadFailure, content_hash
@@ -59,7 +62,6 @@ _NOTHING_FOUND = "no articles found (no records or feed entries)"
 _KNOWN_FIELDS = {"id", "title", "text", "url", "source", "published_at"}
 # "kyodo-2022-02-21-biden-putin-summit.txt": source, date, slug
 _FILENAME_META = re.compile(r"^(?P<source>[a-z]+)-(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
-_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 # "Source: Reuters", "Published: Feb. 21, 2022" lines at the top of a plain-text article.
 _HEADER_LINE = re.compile(r"^(title|headline|source|publisher|outlet|published|date|updated|url|link|by|byline|author)"
                           r"\s*:\s*(\S.*)$", re.I)
@@ -69,20 +71,6 @@ _HEADER_KEYS = {"headline": "title", "publisher": "source", "outlet": "source", 
 _FRONT_MATTER_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:\s*(.*)$")
 # "Reuters, 2022-02-21": an outlet and an ISO date on a line of their own.
 _DATELINE = re.compile(r"^(?P<source>[^\W\d_][\w&.'\- ]{0,59}?)\s*,\s*(?P<date>\d{4}-\d{2}-\d{2})$")
-_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d")
-
-
-def _iso_date(value: object) -> str:
-    text = str(value or "").strip()
-    m = _ISO_DATE.match(text)
-    if m:
-        return m.group(1)
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text.replace("Sept.", "Sep."), fmt).date().isoformat()
-        except ValueError:
-            continue
-    return ""
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -167,6 +155,16 @@ def _dateline(text: str) -> tuple[str, dict[str, str]]:
     return text, {}
 
 
+def _plain(paragraph: str) -> str:
+    """A paragraph without surrounding space and Markdown heading marks."""
+    return paragraph.strip().lstrip("#").strip()
+
+
+def _is_headline(paragraph: str) -> bool:
+    return bool(paragraph) and "\n" not in paragraph and len(paragraph) <= 120 and not paragraph.endswith(
+        (".", "\"", "\u201d"))
+
+
 def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Article:
     cleaned = clean_text(raw)
     if not cleaned.text:
@@ -176,30 +174,37 @@ def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Artic
     text, dated = _dateline(text)
     header = {**dated, **top, **matter}
     title = header.get("title", "")
-    first, _, rest = text.partition("\n\n")
-    first = first.strip().lstrip("#").strip()
-    if title:
-        # The headline repeated under a "Title:" header is not body text.
-        if rest.strip() and " ".join(first.split()).lower() == " ".join(title.split()).lower():
-            text = rest.strip()
-    # A short first paragraph without a closing period is a headline.
-    elif rest.strip() and "\n" not in first and len(first) <= 120 and not first.endswith((".", "\"", "\u201d")):
-        title, text = first, rest.strip()
-    text, below = _header_metadata(text)
+    paragraphs = text.split("\n\n")
+    if not title:
+        # A kicker ("EXCLUSIVE") right above the headline is not the headline.
+        for _ in range(MAX_KICKER_LINES):
+            if len(paragraphs) > 2 and is_kicker(paragraphs[0]) and _is_headline(_plain(paragraphs[1])):
+                paragraphs = paragraphs[1:]
+        # A short first paragraph without a closing period is a headline.
+        if len(paragraphs) > 1 and _is_headline(_plain(paragraphs[0])):
+            title, paragraphs = _plain(paragraphs[0]), paragraphs[1:]
+    text, below = _header_metadata("\n\n".join(paragraphs).strip())
     header = {**below, **header}
+    # Kickers and the headline repeated (under a "Title:" header, or with small changes) are not body text.
+    text = "\n\n".join(drop_kickers(text.split("\n\n"), title)).strip()
     if not text:
         raise ValueError("no article text after cleaning")
     meta = _FILENAME_META.match(stem)
     source = header.get("source") or cleaned.source or (meta.group("source").capitalize() if meta else "")
+    published_at, extra = date_fields(read_date(header.get("date")))
+    if not published_at and not extra and meta:
+        published_at = read_date(meta.group("date")).day
+    if header.get("byline"):
+        extra["byline"] = header["byline"]
     return Article(
         id=url or stem,
         title=title or headline_from(text),
         text=text,
         url=url or header.get("url", ""),
         source=source,
-        published_at=_iso_date(header.get("date")) or (meta.group("date") if meta else ""),
+        published_at=published_at,
         origin=origin,
-        extra={"byline": header["byline"]} if header.get("byline") else {},
+        extra=extra,
     )
 
 
@@ -213,15 +218,16 @@ def article_from_record(record: dict, origin: str) -> Article:
     cleaned = clean_text(raw)
     url = str(record.get("url") or "")
     article_id = str(record.get("id") or url or content_hash(cleaned.text))
+    published_at, partial = date_fields(read_date(record.get("published_at")))
     return Article(
         id=article_id,
         title=str(record.get("title") or headline_from(cleaned.text)),
         text=cleaned.text,
         url=url,
         source=str(record.get("source") or cleaned.source),
-        published_at=_iso_date(record.get("published_at")),
+        published_at=published_at,
         origin=origin,
-        extra={k: v for k, v in record.items() if k not in _KNOWN_FIELDS},
+        extra={**{k: v for k, v in record.items() if k not in _KNOWN_FIELDS}, **partial},
     )
 
 

@@ -8,6 +8,18 @@ old or the new text, never neither); only chunks past the new version's end are
 deleted after, by content hash. Each chunk's metadata carries the content hash
 and chunk count of its version, so an interrupted write is recognised as
 incomplete and redone by the next ingest. It does not embed.
+
+Removed and replaced text is purged from disk (`purge_deleted`, embedded store
+only). Chroma keeps every write in its log table (`embeddings_queue` in
+chroma.sqlite3, document text included) until the vector index next persists
+(every `hnsw:sync_threshold` = 1000 writes by default), and SQLite leaves deleted
+rows' bytes in free pages. So, as Chroma's own `chroma utils vacuum` does, the
+log is pruned and the file rebuilt with VACUUM; the pruning here also drops a
+log row when a later row for the same chunk id exists (an upsert or a delete)
+and the metadata segment has already applied it. Replaying the remaining log
+after a restart gives the same index: only upsert and delete are ever written,
+and for those the last row per id decides. A Chroma server's files are the
+server's to purge (`chroma utils vacuum --path DIR` there).
 """
 
 from __future__ import annotations
@@ -128,6 +140,7 @@ class ChromaStore:
         from chromadb.config import Settings as ChromaSettings
 
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+        self.sqlite_path: Path | None = None  # the embedded store's file, which `purge_deleted` rewrites
         if url:
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -144,6 +157,7 @@ class ChromaStore:
             path.mkdir(parents=True, exist_ok=True)
             self.client = chromadb.PersistentClient(path=str(path), settings=settings)
             self.location = str(path)
+            self.sqlite_path = path / "chroma.sqlite3"
         # No embedding function: we always pass vectors, and Chroma's default one would download a model.
         self.collection = self.client.get_or_create_collection(
             collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
@@ -208,12 +222,47 @@ class ChromaStore:
         got = self.collection.get(where={"chunk_index": 0}, include=["metadatas"])
         return [(str(m.get("article_id", "")), str(m["simhash"])) for m in got["metadatas"] or [] if m.get("simhash")]
 
-    def delete_article(self, article_id: str, keep_hash: str | None = None) -> None:
-        """Remove an article's chunks, or only those not of version `keep_hash`."""
+    def delete_article(self, article_id: str, keep_hash: str | None = None, purge: bool = True) -> None:
+        """Remove an article's chunks, or only those not of version `keep_hash`; with `purge`
+        (the default) their text is then purged from disk too (`purge_deleted`)."""
         where: dict = {"article_id": article_id}
         if keep_hash is not None:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
         self.collection.delete(where=where)
+        if purge:
+            self.purge_deleted()
+
+    def purge_deleted(self) -> int:
+        """Make the text of removed and overwritten chunks unreadable on disk (see the module docstring).
+
+        Returns the number of log rows pruned; a no-op (0) for a Chroma server. Costs one VACUUM of
+        chroma.sqlite3 (about a second per 100 MB), so callers purge once after a batch of changes."""
+        if self.sqlite_path is None or not self.sqlite_path.exists():
+            return 0
+        import sqlite3
+
+        collection_id = str(self.collection.id)
+        con = sqlite3.connect(str(self.sqlite_path), timeout=60, isolation_level=None)
+        try:
+            con.execute("PRAGMA secure_delete = ON")  # what this connection deletes is zeroed, not just unlinked
+            row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
+                              "WHERE s.collection = ? AND s.scope = 'METADATA'", (collection_id,)).fetchone()
+            applied = row[0] if row else None
+            if isinstance(applied, bytes):  # stored big-endian by Chroma before 0.5
+                applied = int.from_bytes(applied, "big")
+            pruned = 0
+            if applied is not None:
+                topic = f"%/{collection_id}"
+                con.execute("BEGIN IMMEDIATE")
+                pruned = con.execute(
+                    "DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id <= ? AND seq_id NOT IN "
+                    "(SELECT MAX(seq_id) FROM embeddings_queue WHERE topic LIKE ? GROUP BY id)",
+                    (topic, int(applied), topic)).rowcount
+                con.execute("COMMIT")
+            con.execute("VACUUM")
+            return pruned
+        finally:
+            con.close()
 
     def chunks_of(self, article_id: str) -> list[Chunk]:
         got = self.collection.get(where={"article_id": article_id}, include=["documents", "metadatas"])

@@ -73,10 +73,14 @@ class Duplicate:
     of: str  # the kept article's id
     origin: str = ""
     resemblance: float = 1.0  # share of word 3-shingles the two texts have in common
+    of_origin: str = ""  # where the kept one came from, when it came in the same run
 
     def __str__(self) -> str:
         where = f" ({self.origin})" if self.origin else ""
-        return f"{self.article_id}{where}: near-duplicate of {self.of}"
+        if self.of_origin and self.of == self.article_id:
+            return f"{self.article_id}{where}: same id and text as {self.of_origin}, earlier in this run"
+        kept = f" ({self.of_origin})" if self.of_origin else ""
+        return f"{self.article_id}{where}: near-duplicate of {self.of}{kept}"
 
 
 @dataclass
@@ -107,8 +111,8 @@ class IngestReport:
             "added": list(self.added),
             "updated": list(self.updated),
             "unchanged": list(self.unchanged),
-            "duplicates": [{"id": d.article_id, "of": d.of, "origin": d.origin, "resemblance": d.resemblance}
-                           for d in self.duplicates],
+            "duplicates": [{"id": d.article_id, "of": d.of, "origin": d.origin, "resemblance": d.resemblance,
+                            **({"of_origin": d.of_origin} if d.of_origin else {})} for d in self.duplicates],
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
