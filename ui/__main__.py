@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from assistant import Settings, build_assistant, ingest_sample_if_empty
 
-    from .app import build_app
+    from .app import build_app, launch_app
 
     started = time.perf_counter()
     settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url)
@@ -38,7 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"index was empty: ingested the bundled sample ({report.summary()})", file=sys.stderr)
     assistant.warm_up()
     app = build_app(assistant)
-    app.launch(server_name=args.host, server_port=args.port, show_error=True, quiet=True, prevent_thread_lock=True)
+    launch_app(app, server_name=args.host, server_port=args.port, show_error=True, quiet=True,
+               prevent_thread_lock=True)
     # Printed once the page answers, so scripts can wait for this line.
     print(f"ready in {time.perf_counter() - started:.1f}s: http://{args.host}:{args.port}", file=sys.stderr, flush=True)
     app.block_thread()
