@@ -28,7 +28,7 @@ from typing import Sequence
 from .entities import Entity, EntityTagger
 from .lexical import Terms, has_pair, states_answer_type, terms
 from .relevance import Evidence, QuestionCache, RelevanceScorer, Scored
-from .spans import answer_spans, asked_types
+from .spans import answer_spans, asked_types, preferred_types
 from .types import Passage
 
 __all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "sentence_features"]
@@ -53,6 +53,7 @@ FEATURES = (
     "passage_words",  # share of the question's words its passage states anywhere
     "passage_names",  # share of the question's names and numbers its passage states (1 when it has none)
     "span_near",  # 1 / (1 + words between its best answer phrase and the nearest question word); 0 without one
+    "span_preferred",  # its best answer phrase has a first-choice label (a person for "who", not a country)
 )
 
 
@@ -101,7 +102,8 @@ def _words(text: str) -> int:
 
 
 def sentence_features(scored: Scored, i: int, passage_rank: int, entities: Sequence[Entity] | None,
-                      spans: Sequence[Entity], typed: bool, passage_terms: Terms) -> tuple[float, ...]:
+                      spans: Sequence[Entity], typed: bool, passage_terms: Terms,
+                      preferred: frozenset[str] = frozenset()) -> tuple[float, ...]:
     """The FEATURES of evidence sentence `i` (`entities` None: not tagged, counts as none found)."""
     ev = scored.evidence[i]
     focus = scored.focus
@@ -130,6 +132,7 @@ def sentence_features(scored: Scored, i: int, passage_rank: int, entities: Seque
         _share(focus.terms.content, passage_terms.content),
         _share(focus.terms.salient, passage_terms.content) if focus.terms.salient else 1.0,
         _nearness(ev.text, spans[0], focus.terms.content) if spans else 0.0,
+        1.0 if spans and spans[0].label in preferred else 0.0,
     )
 
 
@@ -190,6 +193,7 @@ class AnswerRanker:
             for i, ents in zip(top, self.tagger.entities([evidence[i].text for i in top])):
                 tagged[i] = ents
         types = asked_types(question)
+        preferred = preferred_types(question)
         rows, spans_of = [], []
         passage_terms: dict[str, Terms] = {}
         for i, ev in enumerate(evidence):
@@ -199,7 +203,8 @@ class AnswerRanker:
             ents = tagged.get(i)
             spans = tuple(answer_spans(question, ev.text, ents)) if ents is not None else ()
             rank = rank_of.get((ev.passage.article_id, ev.passage.chunk_id), len(passages))
-            rows.append(sentence_features(scored, i, rank, ents, spans, bool(types), passage_terms[p.chunk_id]))
+            rows.append(sentence_features(scored, i, rank, ents, spans, bool(types), passage_terms[p.chunk_id],
+                                          preferred))
             spans_of.append(spans)
         return scored, rows, spans_of
 

@@ -11,7 +11,7 @@ from assistant.ranker import DEFAULT_MODEL_PATH, FEATURES, AnswerRanker, RankerM
 from assistant.relevance import RelevanceScorer
 from assistant.types import Passage
 from tests.fakes import FakeEmbedder
-from tests.test_entities_spans import MACRON, PHONE, PSAKI, TROOPS, FakeTagger
+from tests.test_entities_spans import DEAL, MACRON, PHONE, PSAKI, TROOPS, FakeTagger
 
 ARTICLE = " ".join([PSAKI, MACRON, PHONE, TROOPS])
 QUESTION = "Who proposed the summit?"
@@ -95,3 +95,19 @@ def test_build_assistant_with_the_ranker_leads_with_the_answer_phrase(make_assis
 def test_without_the_ranker_nothing_loads_spacy(make_assistant):
     a = make_assistant("extractive")
     assert a.ranker is None and a.generator.ranker is None
+
+
+def test_article_written_training_questions_ask_for_an_entity_of_a_body_sentence():
+    from eval.fit import WH, synthesize
+
+    body = " ".join([PSAKI, MACRON, TROOPS, DEAL]) + " " + "Filler words keep this article long enough. " * 8
+    corpus = [{"id": "a1", "text": body, "published_at": "2022-02-21T00:00:00"}]
+    qs = synthesize(corpus, FakeTagger(), 5, seed=0)
+    assert len(qs) == 1 and qs == synthesize(corpus, FakeTagger(), 5, seed=0)  # one per article, seeded
+    q = qs[0]
+    assert q["synthetic"] and q["question_date"] == "2022-02-21" and q["evidence_ids"] == ["a1"]
+    answer = q["answers"][0]
+    assert q["question"].split()[0] in {w.split()[0] for w in WH.values()} and q["question"].endswith("?")
+    assert answer not in q["question"]  # asks for the entity, never names it
+    assert any(answer in s for s in (PSAKI, MACRON, TROOPS, DEAL))
+    assert len(q["question"].split()) >= 5
