@@ -260,11 +260,22 @@ def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
     return [e for e in entities if 0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text]
 
 
+# "U.S. President Joe Biden", "Russian Foreign Minister": a country or demonym right before a capitalised
+# title names whose official it is; it is neither where something happens nor who did it.
+_TITLE_AFTER = re.compile(r"\s+(?:President|Vice|Prime|Minister|Secretary|Foreign|Defen[cs]e|Press|Chancellor|"
+                          r"Ambassador|Embassy|Envoy|Officials?|Leader|Government|Forces|Troops|Army|Navy)\b")
+
+
+def _title_modifier(entity: Entity, sentence: str) -> bool:
+    return entity.label in ("GPE", "NORP") and bool(_TITLE_AFTER.match(sentence, entity.end))
+
+
 def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> list[Entity]:
     """Entities of `sentence` that can answer `question`, best first.
 
-    Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, and not a
-    person the question names by surname.
+    Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
+    person the question names by surname, and for "where"/"who" not a country or demonym that only
+    modifies a title ("U.S. President").
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
@@ -272,9 +283,12 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     preferred, also = _groups(question)
     allowed = set(preferred) | set(also)
     qkeys, qstems = _question_words(question)
+    # For "where" and "who", a country naming whose official follows is no answer ("Which country" keeps it).
+    place_or_actor = (preferred, also) in (_WHERE, _WHO)
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
-                  and not _names_asked_about(e, qkeys)]
+                  and not _names_asked_about(e, qkeys)
+                  and not (place_or_actor and _title_modifier(e, sentence))]
     if not candidates:
         return []
     tokens = _words(sentence)

@@ -117,11 +117,11 @@ def test_asked_types(question, expected):
 # --- answer_spans ----------------------------------------------------------------------------------------
 
 def test_who_prefers_the_person_next_to_the_question_words():
-    # "Emmanuel Macron" right after "proposed by" beats the "U.S." and "Russian" leaders further on, and
-    # the demonym "French" (NORP, ranked after people for "who").
+    # "Emmanuel Macron" right after "proposed by" beats the "U.S." and "Russian" leaders further on.
     spans = texts("who proposed the summit?", MACRON)
     assert spans[0] == "Emmanuel Macron"
-    assert set(spans) == {"Emmanuel Macron", "French", "U.S.", "Russian"}
+    # "French" only modifies "President": it is not who proposed (it answers "which country", below).
+    assert set(spans) == {"Emmanuel Macron", "U.S.", "Russian"}
     assert "Sunday" not in spans  # a DATE does not answer "who"
 
 
@@ -171,6 +171,16 @@ def test_a_person_the_question_names_by_surname_is_not_an_answer():
             for n in ("Joe Biden", "Vladimir Putin", "Emmanuel Macron")]
     assert [e.text for e in answer_spans("Which leader came up with the idea of a Biden-Putin meeting?",
                                          sentence, ents)] == ["Emmanuel Macron"]
+
+
+def test_a_country_before_a_title_is_no_place_and_no_actor():
+    lede = "U.S. President Joe Biden has agreed to hold a summit, the White House said Sunday."
+    ents_ = [Entity(0, 4, "GPE", "U.S."), Entity(15, 24, "PERSON", "Joe Biden"),
+             Entity(lede.index("the White House"), lede.index("the White House") + 15, "FAC", "the White House")]
+    assert [e.text for e in answer_spans("Where will the summit take place?", lede, ents_)] == ["the White House"]
+    assert "U.S." not in [e.text for e in answer_spans("Who agreed to the summit?", lede, ents_)]
+    # "Which country" still takes it: the demonym names the country.
+    assert texts("Which country proposed the summit?", MACRON)[0] == "French"
 
 
 def test_no_entity_of_the_asked_type():
