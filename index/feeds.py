@@ -11,11 +11,13 @@ external_url; date_published; authors[].name / author.name as byline.
 
 Each entry's full content (or, failing that, its summary) becomes the text; its
 title, link, published/updated date and author come along; a date the feed
-gives as only a year or a year-month stays partial (dates.py). Minimum: an entry
-whose body has fewer than MIN_ENTRY_WORDS words gets its headline put in front
-of it (a headline-and-link entry becomes a short article of its headline); if
-that still has fewer than MIN_ENTRY_WORDS words the entry is skipped with a
-reason. A word is a run of letters/digits, or one CJK/kana character. The id is
+gives as only a year or a year-month stays partial (dates.py). Minimum: the
+quality floor of quality.py, the same as for every format: an entry whose body
+has fewer than MIN_WORDS (4) words gets its headline put in front of it (a
+headline-and-link entry becomes a short article of its headline); if that still
+has fewer than MIN_WORDS words the entry is skipped with a reason. An HTML body
+that is mostly links ("Read the full story" and nothing else) counts as no body.
+The id is
 the entry's id/guid, else its link, else the hash of its text. The feed's own
 title is the source unless the entry names one. feedparser is imported here and
 nowhere else. It does not fetch feeds or follow entry links to the full article.
@@ -31,13 +33,13 @@ from typing import Iterator
 from .clean import clean_text, headline_from
 from .dates import PublishedDate, date_fields, read_date
 from .decode import decode_text, wide_encoding
-from .html import fragment_text
+from .html import fragment_text, link_only_fragment
+from .quality import MIN_WORDS, with_headline, word_count
 from .types import Article, LoadFailure, content_hash
 
 __all__ = ["articles_from_feed", "articles_from_json_feed", "is_json_feed", "looks_like_feed", "MIN_ENTRY_WORDS"]
 
-MIN_ENTRY_WORDS = 4
-_WORD = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+MIN_ENTRY_WORDS = MIN_WORDS  # the one floor, quality.MIN_WORDS
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']", re.I)
 _XML_DECL_ANY = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
@@ -48,10 +50,6 @@ def looks_like_feed(head: bytes) -> bool:
     """An XML document whose root is an RSS, RDF or Atom feed."""
     start = head[:2048].lower()
     return b"<rss" in start or b"<feed" in start or b"<rdf:rdf" in start
-
-
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
 
 
 def _declared_encoding_fits(data: bytes) -> bool:
@@ -87,8 +85,13 @@ def _entry_text(entry) -> str:
     for content in entry.get("content") or []:
         value = content.get("value") or ""
         if value.strip():
-            return fragment_text(value)
-    return fragment_text(entry.get("summary") or entry.get("description") or "")
+            return _body_text(value)
+    return _body_text(entry.get("summary") or entry.get("description") or "")
+
+
+def _body_text(fragment: str) -> str:
+    """An entry body as text; "" when its HTML is mostly links (quality.py rule 2)."""
+    return "" if link_only_fragment(fragment) else fragment_text(fragment)
 
 
 def _entry_date(entry) -> PublishedDate:
@@ -104,19 +107,8 @@ def _entry_date(entry) -> PublishedDate:
 
 
 def _short_entry_text(body: str, title: str) -> tuple[str, str]:
-    """(text, "") for a usable entry, ("", reason) for one under the minimum."""
-    if word_count(body) >= MIN_ENTRY_WORDS:
-        return body, ""
-    if word_count(body) == 0:
-        body = ""
-    text = "\n\n".join(p for p in (title, body) if p)
-    if word_count(text) >= MIN_ENTRY_WORDS:
-        return text, ""
-    if not body:
-        n = word_count(title)
-        return "", f"feed entry has no text (headline has {n} word{'' if n == 1 else 's'}; at least {MIN_ENTRY_WORDS} needed)"
-    return "", (f"feed entry too short ({word_count(text)} words with its headline; "
-                f"at least {MIN_ENTRY_WORDS} needed)")
+    """(text, "") for a usable entry, ("", reason) for one under the quality floor (quality.with_headline)."""
+    return with_headline(title, body, "feed entry")
 
 
 def _entry_article(where: str, body_raw: str, title: str, entry_id: str, link: str, source: str,
@@ -189,7 +181,7 @@ def articles_from_json_feed(data: dict, origin: str) -> Iterator[Article | LoadF
         text = item.get("content_text")
         if not isinstance(text, str) or not text.strip():
             html = item.get("content_html")
-            text = fragment_text(html) if isinstance(html, str) and html.strip() else ""
+            text = _body_text(html) if isinstance(html, str) and html.strip() else ""
         if not text.strip() and isinstance(item.get("summary"), str):
             text = item["summary"]
         date = str(item.get("date_published") or item.get("date_modified") or "")

@@ -30,6 +30,10 @@ else trafilatura's date only when the page writes that day out, so a
 own URL is).
 Kicker labels and a repeated headline at the top of the body are dropped
 (clean.drop_kickers), against trafilatura's title before its suffix is cut.
+Quality floor (quality.py): a status/error page, a page that is mostly links
+or only a photo caption is refused (ValueError with the reason) from the raw
+HTML before extraction; a body under quality.MIN_WORDS words gets the headline
+in front of it, and is refused when that is still too short.
 `fragment_text` turns small HTML snippets
 (feed entry bodies) into paragraphs with lxml. trafilatura and lxml are imported
 here and nowhere else. It does not fetch pages or read files.
@@ -42,9 +46,10 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from .clean import clean_text, drop_kickers, headline_from
 from .dates import PublishedDate, date_fields, read_date, states_day
+from .quality import mostly_links, page_problem, with_headline
 from .types import Article
 
-__all__ = ["article_from_html", "canonical_url", "fragment_text", "strip_site_suffix"]
+__all__ = ["article_from_html", "canonical_url", "fragment_text", "link_only_fragment", "strip_site_suffix"]
 
 _BLOCKS = {"p", "div", "li", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "tr", "section", "article"}
 
@@ -222,6 +227,10 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     """Extract the article in `html`; ValueError when the page holds no article text."""
     import trafilatura
 
+    root = _parse_html(html)  # parsed once: quality checks, canonical URL, <title>, headings and hosts
+    problem = page_problem(root) if root is not None else ""
+    if problem:
+        raise ValueError(problem)
     doc = trafilatura.bare_extraction(
         html, url=url or None, with_metadata=True, include_comments=False, include_tables=False,
         include_images=False, include_links=False,
@@ -240,7 +249,6 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
     cleaned = clean_text(_paragraphs("\n".join(lines)))
     if not cleaned.text:
         raise ValueError("no article text found in the HTML")
-    root = _parse_html(html)  # parsed once: canonical URL, <title>, headings and hosts all read from it
     canonical = _canonical_from_root(root, url) if root is not None else ""
     full_title = _title_element(root) if root is not None else ""
     if title and full_title and title != full_title and title in (
@@ -258,6 +266,9 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
         sitename = _TITLE_SEPARATOR.split(" ".join(whole.split()))[-1].strip()  # the suffix named the site
     # Kickers ("EXCLUSIVE", "Analysis") and the headline repeated with small changes (clean.drop_kickers).
     body = "\n\n".join(drop_kickers(cleaned.text.split("\n\n"), title, whole))
+    body, short = with_headline(title, body, "page")
+    if short:
+        raise ValueError(short)
     published_at, dated = date_fields(_published(root, html, doc.date or "", canonical or url))
     extra = {k: v for k, v in {"byline": author, "hostname": doc.hostname or "", "description": doc.description or ""}
              .items() if v}
@@ -272,6 +283,19 @@ def article_from_html(html: str | bytes, origin: str, fallback_id: str, url: str
         origin=origin,
         extra=extra,
     )
+
+
+def link_only_fragment(fragment: str) -> bool:
+    """True when an HTML snippet (a feed entry body) is mostly links (quality.py rule 2)."""
+    if "<" not in fragment:
+        return False
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several types for junk; treat it as text
+        return False
+    return bool(mostly_links(root))
 
 
 def fragment_text(fragment: str) -> str:

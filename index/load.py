@@ -26,6 +26,10 @@ from a "==Kyodo" wire marker or a `source-YYYY-MM-DD-slug` file name. A header
 `url` fills the article's url; the id stays the file stem. Dates ("Date:"
 headers, a record's `published_at`) are read by dates.py: a year or a
 year-month alone is kept as partial, never padded to January 1.
+Every article passes the one quality floor of quality.py (at least MIN_WORDS
+words, the headline put in front of a shorter body; JSON/JSONL records need only
+one word in their text (a record with none falls under the general rule); HTML pages are also refused when they are status/error pages, mostly
+links or only a photo caption); what fails it is a LoadFailure with the reason.
 Format-specific parsing lives in html.py and feeds.py, text decoding (including
 BOM-less UTF-16/32) in decode.py, fetching in fetch.py; this module only
 dispatches.
@@ -44,6 +48,7 @@ from .clean import MAX_KICKER_LINES, clean_text, drop_kickers, headline_from, is
 from .dates import date_fields, read_date
 from .decode import decode_text, looks_binary
 from .fetch import fetch_url, is_url
+from .quality import MIN_RECORD_WORDS, with_headline, word_count
 from .types import Article, LoadFailure, content_hash
 
 __all__ = [
@@ -189,6 +194,9 @@ def _article_from_text(stem: str, origin: str, raw: str, url: str = "") -> Artic
     text = "\n\n".join(drop_kickers(text.split("\n\n"), title)).strip()
     if not text:
         raise ValueError("no article text after cleaning")
+    text, short = with_headline(title, text, "article")
+    if short:
+        raise ValueError(short)
     meta = _FILENAME_META.match(stem)
     source = header.get("source") or cleaned.source or (meta.group("source").capitalize() if meta else "")
     published_at, extra = date_fields(read_date(header.get("date")))
@@ -217,12 +225,17 @@ def article_from_record(record: dict, origin: str) -> Article:
         raise ValueError("record has no 'text'")
     cleaned = clean_text(raw)
     url = str(record.get("url") or "")
-    article_id = str(record.get("id") or url or content_hash(cleaned.text))
+    text = cleaned.text
+    if word_count(text) < MIN_RECORD_WORDS:  # no word at all: the general rule, so its headline may stand alone
+        text, short = with_headline(" ".join(str(record.get("title") or "").split()), text, "record")
+        if short:
+            raise ValueError(short)
+    article_id = str(record.get("id") or url or content_hash(text))
     published_at, partial = date_fields(read_date(record.get("published_at")))
     return Article(
         id=article_id,
-        title=str(record.get("title") or headline_from(cleaned.text)),
-        text=cleaned.text,
+        title=str(record.get("title") or headline_from(text)),
+        text=text,
         url=url,
         source=str(record.get("source") or cleaned.source),
         published_at=published_at,
