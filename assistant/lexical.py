@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from .names import DEMONYMS  # "Japanese Defense Minister" answers "Japan's defense minister"
+from .names import CAPITALS, DEMONYMS  # "Japanese Defense Minister" answers "Japan's defense minister"
 
 __all__ = [
     "STOPWORDS", "Terms", "answer_type", "focus_pairs", "has_pair", "idf_weights", "states_answer_type", "stem",
@@ -41,9 +41,22 @@ _SUFFIXES = (
 )
 
 
+# British spellings read as American ones: "defence chief" finds "Defense Minister".
+_SPELLING = {
+    "defence": "defense", "offence": "offense", "licence": "license", "centre": "center", "centres": "centers",
+    "theatre": "theater", "programme": "program", "programmes": "programs", "labour": "labor",
+    "favour": "favor", "honour": "honor", "neighbour": "neighbor", "neighbours": "neighbors",
+    "neighbouring": "neighboring", "colour": "color", "behaviour": "behavior", "harbour": "harbor",
+    "organisation": "organization", "organisations": "organizations", "organised": "organized",
+    "recognised": "recognized", "criticised": "criticized", "authorised": "authorized", "apologised": "apologized",
+    "jewellery": "jewelry", "tonnes": "tons", "tonne": "ton", "kilometres": "kilometers", "metres": "meters",
+}
+
+
 def stem(word: str) -> str:
     """A deliberately small stemmer: strips one common suffix when enough remains."""
     w = word.lower()
+    w = _SPELLING.get(w, w)
     w = DEMONYMS.get(w, w)
     for suffix, replacement in _SUFFIXES:
         if w.endswith(suffix) and len(w) - len(suffix) >= (2 if replacement == "y" else 4):
@@ -70,7 +83,9 @@ def terms(text: str) -> Terms:
         if not raw:
             continue
         low = raw.lower()
-        if "." in low:  # dotted acronym: "U.S." stays "u.s." (not the pronoun "us")
+        if raw != m.group(0) and low in CAPITALS:  # "Moscow's": the country (names.CAPITALS)
+            s = stem(CAPITALS[low])
+        elif "." in low:  # dotted acronym: "U.S." stays "u.s." (not the pronoun "us")
             s = low
         elif low[0].isdigit():
             s = low.rstrip("%").replace(",", "")

@@ -26,7 +26,7 @@ from typing import Sequence
 from .types import CITATION_MARKER, Turn
 
 __all__ = [
-    "AUX", "DEMONYMS", "Name", "PLACES", "TITLES", "find_names", "noun_phrases", "not_names", "people_index",
+    "AUX", "CAPITALS", "COUNTRY_NAMES", "DEMONYMS", "Name", "PLACES", "TITLES", "find_names", "noun_phrases", "not_names", "people_index",
 ]
 
 # Demonyms and their countries: "Japanese Defense Minister" answers "Japan's defense minister" (lexical), and
@@ -42,6 +42,27 @@ DEMONYMS = {
     "polish": "poland", "russian": "russia", "saudi": "saudi", "scottish": "scotland", "spanish": "spain",
     "swedish": "sweden", "swiss": "switzerland", "syrian": "syria", "taiwanese": "taiwan", "turkish": "turkey",
     "ukrainian": "ukraine", "venezuelan": "venezuela", "vietnamese": "vietnam", "welsh": "wales",
+}
+# Country names as spaCy tags them (GPE), beyond the DEMONYMS countries: a country is no answer to "which city".
+COUNTRY_NAMES = frozenset(DEMONYMS.values()) | {
+    "u.s.", "us", "usa", "u.s.a.", "united states", "united states of america", "u.k.", "uk", "united kingdom",
+    "great britain", "north korea", "south korea", "saudi arabia", "new zealand", "south africa", "argentina",
+    "chile", "colombia", "peru", "thailand", "malaysia", "bangladesh", "ethiopia", "kenya", "austria",
+    "belgium", "denmark", "portugal", "hungary", "romania", "czech republic", "serbia", "qatar", "jordan",
+    "morocco", "algeria", "libya", "sudan", "yemen", "afghanistan", "myanmar", "cambodia", "nepal", "sri lanka",
+    "kazakhstan", "georgia", "armenia", "azerbaijan", "moldova", "lithuania", "latvia", "estonia", "croatia",
+    "bulgaria", "slovakia", "slovenia", "haiti", "ecuador", "bolivia", "uruguay", "paraguay", "ghana",
+}
+# A capital in the possessive stands for its country: "Moscow's top diplomat" is Russia's, "Tokyo's defence
+# chief" Japan's (lexical reads them so).
+CAPITALS = {
+    "moscow": "russia", "kyiv": "ukraine", "kiev": "ukraine", "beijing": "china", "tokyo": "japan",
+    "london": "britain", "paris": "france", "berlin": "germany", "tehran": "iran", "ankara": "turkey",
+    "seoul": "korea", "taipei": "taiwan", "minsk": "belarus", "warsaw": "poland", "rome": "italy",
+    "madrid": "spain", "ottawa": "canada", "canberra": "australia", "delhi": "india", "baghdad": "iraq",
+    "damascus": "syria", "cairo": "egypt", "havana": "cuba", "caracas": "venezuela", "islamabad": "pakistan",
+    "kabul": "afghanistan", "athens": "greece", "dublin": "ireland", "stockholm": "sweden", "helsinki": "finland",
+    "oslo": "norway", "brasilia": "brazil", "hanoi": "vietnam", "jakarta": "indonesia", "manila": "philippines",
 }
 TITLES = {
     "president", "vice", "prime", "minister", "secretary", "state", "foreign", "defense", "defence", "press",

@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 
 from .entities import Entity
 from .lexical import STOPWORDS, stem
+from .names import COUNTRY_NAMES, DEMONYMS
 
 __all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "preferred_types"]
 
@@ -270,12 +271,68 @@ def _title_modifier(entity: Entity, sentence: str) -> bool:
     return entity.label in ("GPE", "NORP") and bool(_TITLE_AFTER.match(sentence, entity.end))
 
 
+# "a summit on the Ukraine crisis", "the Russia probe": a place naming what a matter is about is not where
+# anything happens.
+_MATTER_AFTER = re.compile(r"\s+(?:crisis|conflict|war|issue|situation|question|talks|deal|policy|probe|standoff|"
+                           r"tensions?|dispute|row|affair|scandal|file|problem|invasion|sanctions|stance|strategy|"
+                           r"relations|ties|border dispute)\b")
+
+
+# "provided Moscow does not take military action", "Beijing said": a place standing for its government,
+# the subject of a verb, is an actor there, not where something happens.
+_VERB_AFTER = re.compile(r"\s+(?:does|did|do|has|have|had|is|was|will|would|could|should|may|might|must|can|"
+                         r"said|says|wants?|wanted|denie[sd]|warn(?:s|ed)|accuse[sd]|insist(?:s|ed)|refuse[sd]|"
+                         r"agree[sd]|demand(?:s|ed)|plan(?:s|ned)|claim(?:s|ed)|announce[sd]|reject(?:s|ed)|"
+                         r"launch(?:es|ed)|sent|sends|threaten(?:s|ed)|vow(?:s|ed)|hope[sd])\b")
+
+
+def _matter_modifier(entity: Entity, sentence: str) -> bool:
+    if entity.label not in ("GPE", "LOC"):
+        return False
+    if _MATTER_AFTER.match(sentence, entity.end):
+        return True
+    # "officials in Geneva said": after a preposition it is still the place.
+    return bool(_VERB_AFTER.match(sentence, entity.end)) and not _PREPOSITION_BEFORE.search(sentence[:entity.start])
+
+
+_PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|inside|across|around)\s+(?:the\s+)?$", re.I)
+
+
+# A country is no answer to "which city/town/capital": spaCy tags both GPE.
+_SETTLEMENT = re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|capital|village|villages)\b")
+
+
+def _is_country(text: str) -> bool:
+    key = text.lower().removeprefix("the ").strip()
+    return key in COUNTRY_NAMES or key in DEMONYMS.values()
+
+
+# "How many Ukrainian troops" is not answered by "150,000 Russian troops": the sentence gives the number of
+# another country's (or people's) troops.
+_HOW_MANY_OF = re.compile(r"\b[Hh]ow many ([A-Z][a-z]+) ([a-z]+)")
+
+
+def _other_owner(question: str, entity: Entity, sentence: str) -> bool:
+    m = _HOW_MANY_OF.search(question)
+    if not m or m.group(1).lower() not in DEMONYMS:
+        return False
+    owner, noun = DEMONYMS[m.group(1).lower()], stem(m.group(2))
+    after = re.match(r"\s+(?:[\w-]+\s+){0,2}?([A-Z][a-z]+)\s+([a-z]+)", sentence[entity.end:])
+    if not after or stem(after.group(2)) != noun:
+        return False
+    other = after.group(1).lower()
+    return DEMONYMS.get(other, other) != owner
+
+
 def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> list[Entity]:
     """Entities of `sentence` that can answer `question`, best first.
 
     Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
-    person the question names by surname, and for "where"/"who" not a country or demonym that only
-    modifies a title ("U.S. President").
+    person the question names by surname, for "where"/"who" not a country or demonym that only
+    modifies a title ("U.S. President"), for a place not one naming a matter ("the Ukraine crisis")
+    or standing for its government ("Moscow does not"),
+    for "which city" not a country, and for "how many Ukrainian troops" not a number of another
+    country's troops.
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
@@ -285,10 +342,15 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     qkeys, qstems = _question_words(question)
     # For "where" and "who", a country naming whose official follows is no answer ("Which country" keeps it).
     place_or_actor = (preferred, also) in (_WHERE, _WHO)
+    place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
+    settlement = bool(_SETTLEMENT.search(_normalize(question)))
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
                   and not _names_asked_about(e, qkeys)
-                  and not (place_or_actor and _title_modifier(e, sentence))]
+                  and not (place_or_actor and _title_modifier(e, sentence))
+                  and not (place and _matter_modifier(e, sentence))
+                  and not (settlement and _is_country(e.text))
+                  and not _other_owner(question, e, sentence)]
     if not candidates:
         return []
     tokens = _words(sentence)

@@ -183,6 +183,35 @@ def test_a_country_before_a_title_is_no_place_and_no_actor():
     assert texts("Which country proposed the summit?", MACRON)[0] == "French"
 
 
+def _spans(question: str, sentence: str, named: list[tuple[str, str]]) -> list[str]:
+    found = [Entity(sentence.index(t), sentence.index(t) + len(t), label, t) for t, label in named]
+    return [e.text for e in answer_spans(question, sentence, found)]
+
+
+def test_a_place_naming_a_matter_is_no_place():
+    sentence = "Biden agreed to hold a summit on the Ukraine crisis in Geneva."
+    named = [("Ukraine", "GPE"), ("Geneva", "GPE")]
+    assert _spans("Where will the summit take place?", sentence, named) == ["Geneva"]
+    assert _spans("Where will the summit take place?", "Biden agreed to a summit on the Ukraine crisis.",
+                  [("Ukraine", "GPE")]) == []
+    actor = "Biden agreed to a summit provided Moscow does not attack, officials in Geneva said."
+    assert _spans("Where will the summit be held?", actor, [("Moscow", "GPE"), ("Geneva", "GPE")]) == ["Geneva"]
+
+
+def test_a_country_is_no_city():
+    sentence = "U.S. officials said Ukraine and Russia would meet in Geneva."
+    named = [("Ukraine", "GPE"), ("Russia", "GPE"), ("Geneva", "GPE")]
+    assert _spans("In which city will the talks be held?", sentence, named) == ["Geneva"]
+    assert "Ukraine" in _spans("Which country will the talks include?", sentence, named)
+
+
+def test_a_number_of_another_countrys_troops_is_no_answer():
+    sentence = "Tensions rose with more than 150,000 Russian troops massed near the border."
+    named = [("more than 150,000", "CARDINAL")]
+    assert _spans("How many Ukrainian troops are near the border?", sentence, named) == []
+    assert _spans("How many Russian troops are near the border?", sentence, named) == ["more than 150,000"]
+
+
 def test_no_entity_of_the_asked_type():
     assert texts("How many people attended?", CRIMEA) == []
     assert answer_spans("who proposed the summit?", MACRON, []) == []

@@ -120,3 +120,12 @@ def test_a_demonym_before_an_office_is_a_relation_too():
     g = ground_answer("Name the Ukrainian head of state.", "Joe Biden.",
                       [passage("U.S. President Joe Biden, the head of state, discussed the Ukraine crisis.")])
     assert g.abstained
+
+
+def test_british_spellings_and_a_capitals_possessive_read_as_the_country():
+    # "Tokyo's defence chief" is the Japanese Defense Minister; "Moscow's top diplomat" Russia's.
+    assert {stem("japan"), stem("defense")} <= terms("Name Tokyo's defence chief.").content
+    assert stem("russia") in terms("Name Moscow's top diplomat.").content
+    assert stem("russia") in terms("Russian Foreign Minister Sergey Lavrov").content
+    # Only the possessive stands for the country: a meeting in Moscow is in the city.
+    assert "moscow" in terms("They met in Moscow.").content
