@@ -130,7 +130,8 @@ def weighted_coverage(needles: Iterable[str], haystack: frozenset[str], weights:
 
 
 # Owners are names (capitalised): "which state's capital" asks for the owner, it does not name one.
-_POSSESSIVE = re.compile(r"\b([A-Z][\w\-]*)['\u2019]s\s+(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
+_POSSESSIVE = re.compile(r"\b([A-Z][\w\-]*)['\u2019]s\s+(?:(?:top|senior|former|new|current|longtime|own|leading|"
+                         r"acting|interim)\s+)?(?:[a-z]+\s+){0,2}?([a-z][\w\-]*)\b")
 _OF_NAME = re.compile(r"\b([a-z][\w\-]*)\s+of\s+(?:the\s+)?([A-Z][\w\-]*)(?:\s+([a-z][\w\-]*))?")
 # "the Ukrainian president", "the Ukrainian head of state": a demonym before an office names its country.
 _DEMONYM_OFFICE = re.compile(r"\b([A-Z][a-z]+)\s+(?:[a-z]+\s+)?(president|leader|head|minister|premier|chancellor|"
@@ -153,15 +154,29 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
               if m.group(1).lower() in DEMONYMS and m.group(1).lower() not in ("american", "european")]
     pairs = []
     for owner, head in found:
-        owner, head = stem(owner.lower()), stem(head.lower())
+        owner = CAPITALS.get(owner.lower(), owner.lower())  # "Moscow's top diplomat" is Russia's
+        owner, head = stem(owner), stem(head.lower())
         if head not in STOPWORDS and owner not in STOPWORDS and (owner, head) not in pairs:
             pairs.append((owner, head))
     return pairs
 
 
+# Words that describe an official without naming the office ("Tokyo's defence chief", "Moscow's top
+# diplomat"): a sentence that does not use the word states the relation with any office title right after
+# the owner ("Japanese Defense Minister Nobuo Kishi", "Russian Foreign Minister Sergey Lavrov").
+_GENERIC_OFFICIALS = frozenset(stem(w) for w in "chief diplomat official boss envoy representative".split())
+_OFFICE_TITLES = frozenset(stem(w) for w in (
+    "minister secretary ambassador envoy president chancellor premier chief official spokesman spokeswoman "
+    "spokesperson commander general director foreign defense finance interior").split())
+
+
 def has_pair(t: Terms, pair: tuple[str, str], window: int = 3) -> bool:
-    """True when both stems of `pair` occur within `window` tokens of each other."""
+    """True when both stems of `pair` occur within `window` tokens of each other (for a generic official
+    the sentence does not name, an office title within two tokens after the owner)."""
     a, b = t.positions(pair[0]), t.positions(pair[1])
+    if not b and pair[1] in _GENERIC_OFFICIALS:
+        b = [i for i, s in enumerate(t.stems) if s in _OFFICE_TITLES]
+        return any(0 < j - i <= 2 for i in a for j in b)
     return any(abs(i - j) <= window for i in a for j in b)
 
 

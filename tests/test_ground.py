@@ -129,3 +129,13 @@ def test_british_spellings_and_a_capitals_possessive_read_as_the_country():
     assert stem("russia") in terms("Russian Foreign Minister Sergey Lavrov").content
     # Only the possessive stands for the country: a meeting in Moscow is in the city.
     assert "moscow" in terms("They met in Moscow.").content
+
+
+def test_a_generic_official_is_any_office_right_after_the_country():
+    pair = focus_pairs("Name Tokyo's defence chief.")[0]
+    assert has_pair(terms("Japanese Defense Minister Nobuo Kishi met his Polish counterpart"), pair)
+    assert not has_pair(terms("Japan hosted the talks on Monday with the Polish Defense Minister"), pair)
+    pair = focus_pairs("Name Moscow's top diplomat.")[0]
+    assert has_pair(terms("Russian Foreign Minister Sergey Lavrov"), pair)
+    # A named office stays strict: the Ukrainian foreign minister is not Ukraine's president.
+    assert not has_pair(terms("Ukrainian Foreign Minister Dmytro Kuleba said"), focus_pairs("Who is Ukraine's president?")[0])
