@@ -10,6 +10,7 @@ and sees no Chroma or llama-index type. Query rewriting and the search plan
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
@@ -20,6 +21,8 @@ from .keyword_index import KeywordIndex
 from .types import Passage
 
 __all__ = ["Retriever", "HybridRetriever", "diversify"]
+
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="citewire-keyword")  # threads start on first use
 
 
 @runtime_checkable
@@ -67,18 +70,25 @@ class HybridRetriever:
     def _fetch(self, ids: list[str]) -> dict[str, Passage]:
         return {c.id: Passage.from_chunk(c, 0.0) for c in self.store.chunks(ids)}
 
+    def _keyword_hits(self, query: str, n: int, filters: SearchFilters | None):
+        hits = self.keyword.search(query, n, filters)
+        return hits, self._fetch([chunk_id for chunk_id, _ in hits])
+
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]:
         if not query.strip():
             return []
         n = max(self.candidates, k)
+        # BM25 and its chunk fetch run beside the dense search (embedding the question releases the GIL),
+        # so hybrid costs about what dense alone does.
+        keyword = _POOL.submit(self._keyword_hits, query, n, filters) if self.keyword is not None else None
         dense = self.dense.retrieve(query, n, filters)
         lists: list[tuple[float, list[str]]] = [(1.0, [p.chunk_id for p in dense])]
         known = {p.chunk_id: p for p in dense}
-        if self.keyword is not None:
-            hits = self.keyword.search(query, n, filters)
+        if keyword is not None:
+            hits, fetched = keyword.result()
             lists.append((self.keyword_weight, [chunk_id for chunk_id, _ in hits]))
-            known.update(self._fetch([chunk_id for chunk_id, _ in hits if chunk_id not in known]))
+            known.update((chunk_id, p) for chunk_id, p in fetched.items() if chunk_id not in known)
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, chunk_id in enumerate(ranked):

@@ -33,7 +33,8 @@ from .dataset import Dataset, select_questions
 from .metrics import best_matching_sentence, split_answer_sentences
 from .run import EvalResult, corpus_fingerprint, score_answer, settings_dict, summarise, summarise_by_type
 
-__all__ = ["BaselinePipeline", "run_baseline", "BASELINE_NAME", "CHUNK_SIZE", "CHUNK_OVERLAP"]
+__all__ = ["BaselinePipeline", "run_baseline", "plain_vector_retriever", "BASELINE_NAME", "CHUNK_SIZE",
+           "CHUNK_OVERLAP"]
 
 BASELINE_NAME = "llamaindex"
 CHUNK_SIZE, CHUNK_OVERLAP = 1024, 200  # SentenceSplitter's defaults, named so the cache key shows them
@@ -134,6 +135,23 @@ class BaselinePipeline:
         return Answer(question=question, text=text, abstained=abstained, citations=tuple(citations),
                       passages=tuple(passages), draft=draft, generator=f"{BASELINE_NAME}+{self.generator.name}",
                       timings={"retrieve": t1 - t0, "generate": t2 - t1, "total": t2 - t0}, query=question)
+
+
+def plain_vector_retriever(store, embedder, top_k: int = 5) -> Callable[[str], list[str]]:
+    """A plain llama-index `VectorStoreIndex` over `store`'s own Chroma collection (llama-index's
+    `ChromaVectorStore`, the same embedder, top `top_k`, no filters, fusion or dates): the speed and
+    recall baseline of `python -m eval.bench scale`. Returns question -> ranked article ids."""
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    index = VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=store.collection),
+                                               embed_model=_embed_model(embedder))
+    retriever = index.as_retriever(similarity_top_k=top_k)
+
+    def retrieve(question: str) -> list[str]:
+        return [str((n.node.metadata or {}).get("article_id", "")) for n in retriever.retrieve(question)]
+
+    return retrieve
 
 
 def baseline_cache_dir(dataset: Dataset, settings: Settings) -> Path:

@@ -1,4 +1,4 @@
-"""`python -m eval.bench ingest`: ingest throughput against the bare encoder.
+"""`python -m eval.bench ingest`: ingest throughput against the bare encoder (`scale`: see eval/scale.py).
 
 Loads and chunks the corpus once to get exactly the chunk texts ingest embeds,
 times bare `SentenceTransformer.encode` over them, then times the full ingest
@@ -11,6 +11,8 @@ anything (the bundled all-MiniLM-L6-v2 is used, HF_HUB_OFFLINE=1) and does not
 write into the repository.
 
     python -m eval.bench ingest --corpus /path/corpus.jsonl [--limit N] [--json]
+    python -m eval.bench scale [--articles N | --quick] [--data-dir DIR] [--json PATH]
+    python -m eval.bench encoders [--articles N] [--chunks N]
 """
 
 from __future__ import annotations
@@ -98,7 +100,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the numbers as JSON")
     p.add_argument("--data-dir", type=Path, help="keep the ingested index here (default: a temporary dir); "
                    "it must not hold an index yet")
+    s = sub.add_parser("scale", help="ingest, retrieval latency and recall, memory at archive scale vs baselines")
+    s.add_argument("--train", type=Path, default=None, help="the realtimeqa-train folder (corpus.jsonl, "
+                   "questions.jsonl; default ../shared/eval/realtimeqa-train)")
+    s.add_argument("--articles", type=int, help="the first N articles of the corpus (default: all 13,493); "
+                   "0 measures what --data-dir already holds")
+    s.add_argument("--quick", action="store_true", help="1,000 articles")
+    s.add_argument("--data-dir", type=Path, help="default data/bench-scale-N (resumable, reused)")
+    s.add_argument("--questions", type=int, default=300, help="at most this many train questions (default 300)")
+    s.add_argument("--no-serve", action="store_true", help="skip the start-up / peak RSS probe (local model)")
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--stand-in-vectors", action="store_true", help="ingest with random vectors instead of the "
+                   "model (questions still use it): measures all but embedding at full size; no recall")
+    s.add_argument("--json", dest="json_path", type=Path, help="also write the numbers to this file")
+    e = sub.add_parser("encoders", help="embedding backends (batch, threads, int8, ONNX) vs fp32: speed, closeness")
+    e.add_argument("--corpus", type=Path, default=None, help="a .jsonl corpus (default: realtimeqa-train's)")
+    e.add_argument("--articles", type=int, default=60, help="chunk the first N articles (default 60)")
+    e.add_argument("--chunks", type=int, default=384, help="time this many chunk texts (default 384)")
     args = parser.parse_args(argv)
+    if args.command == "encoders":
+        return _encoders(args)
+    if args.command == "scale":
+        return _scale(args)
     result = bench_ingest(args.corpus, args.limit, args.batch_size, args.data_dir)
     if args.json:
         print(json.dumps(result, indent=2))
@@ -111,6 +134,37 @@ def main(argv: list[str] | None = None) -> int:
           f"{result['ingest_chunks_per_s']:7.2f} chunks/s")
     print(f"ratio (ingest/bare throughput): {result['ratio']:.3f}  (target >= 0.9)")
     print(f"unchanged re-run: {result['rerun_seconds']:.2f} s, {result['rerun_summary']}")
+    return 0
+
+
+def _encoders(args) -> int:
+    from .encoders import bench_encoders
+    from .scale import DEFAULT_TRAIN
+
+    rows = bench_encoders(args.corpus or DEFAULT_TRAIN / "corpus.jsonl", args.articles, args.chunks)
+    for row in rows:
+        if "error" in row:
+            print(f"{row['backend']:34} unavailable: {row['error']}")
+            continue
+        print(f"{row['backend']:34} {row['chunks_per_s']:8.2f} chunks/s  x{row['speedup']:.2f}  "
+              f"cosine to fp32 {row.get('mean_cosine_to_fp32', 1.0):.5f}  "
+              f"same nearest {row.get('same_nearest_neighbour', 1.0):.3f}")
+    print(json.dumps(rows))
+    return 0
+
+
+def _scale(args) -> int:
+    from .scale import DEFAULT_TRAIN, QUICK_ARTICLES, bench_scale, print_scale
+
+    articles = QUICK_ARTICLES if args.quick and args.articles is None else args.articles
+    result = bench_scale(args.train or DEFAULT_TRAIN, articles, args.data_dir, questions=args.questions,
+                         serve=not args.no_serve, progress=sys.stderr.isatty(), batch_size=args.batch_size,
+                         stand_in_vectors=args.stand_in_vectors)
+    result["args"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
+    print_scale(result)
+    if args.json_path:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 
 

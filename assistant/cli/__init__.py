@@ -1,4 +1,4 @@
-"""Command line: `python -m assistant {ingest,ask,list,remove}`.
+"""Command line: `python -m assistant` or `citewire` {ingest,ask,list,remove,serve}.
 
 Each subcommand lives in its own module with `configure(parser)` and
 `run(args) -> exit code`; its docstring is its --help text. This is an entry
@@ -8,14 +8,15 @@ point, so it is where the environment is read (via Settings.from_env).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from ..settings import offline_environment
-from . import ask, ingest, list_articles, remove
+from . import ask, ingest, list_articles, remove, serve
 
 __all__ = ["main"]
 
-COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove}
+COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove, "serve": serve}
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +26,9 @@ def common_options(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
-    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__.splitlines()[0])
+    # The installed `citewire` command and `python -m assistant` are the same program.
+    prog = "citewire" if os.path.basename(sys.argv[0] or "") == "citewire" else "python -m assistant"
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module in COMMANDS.items():
         doc = (module.__doc__ or "").strip()

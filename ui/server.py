@@ -1,0 +1,456 @@
+"""One HTTP server for the page and the API: FastAPI routes, with the Gradio page mounted at `/`.
+
+Routes (OpenAPI docs at `/docs`):
+
+- `POST /v1/chat/completions`: OpenAI-compatible, streaming (`"stream": true`, server-sent events) or not.
+  The last message is the question; the earlier ones are the history, read by `ui.history.plain_history`
+  exactly as the page reads its own, so follow-ups ("When did he call them?") are rewritten the same way.
+  The reply's message carries two extra fields, `citations` (article id, title, source, date, url, quote,
+  start/end offsets) and `abstained` (true when the archive does not say: still a normal message), plus
+  `span`, `query`, `as_of` and `filters`; a stream carries them on its final chunk's `delta`. A stream
+  sends only checked text: while the assistant works, chunks with an empty delta and a `progress` field
+  ("search", then "check" with the words drafted, never the words); then the verified answer.
+  Extra request fields: `as_of` (YYYY-MM-DD), `filters` ({"date_from", "date_to", "sources"}), `top_k`.
+- `POST /api/ask`: {question, history, as_of, filters, top_k} -> the Answer as JSON (`Answer.to_dict`
+  without the unchecked `draft` and without rejected claims).
+- `GET /api/articles`, `POST /api/articles` (multipart `files` and/or `urls`; or JSON {"urls": [...]}),
+  `DELETE /api/articles/{id}`, `GET /api/health`.
+
+Safety: HTTP basic auth over every route, the page included, when `auth` is given; request bodies
+and questions have size limits answered with 413 / 400; CORS only for the origins named. Binding to
+127.0.0.1 is the caller's default (`serve`). fastapi and uvicorn are imported only here; gradio only
+where the page is mounted. It does not build the Assistant's parts: `serve` calls `build_assistant`.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the request models (defined in build_server) from
+# the route annotations at run time.
+
+import base64
+import hmac
+import json
+import queue
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from assistant import Answer, Assistant, GeneratorError, SearchFilters
+
+from .archive import MAX_UPLOAD_BYTES, safe_upload_name, save_uploads
+from .ask import ArchiveWatch, with_top_k
+from .history import message_text, plain_history
+
+__all__ = ["build_server", "serve", "answer_json", "citation_json", "MAX_QUESTION_CHARS", "MAX_REQUEST_BYTES",
+           "MODEL_NAME"]
+
+MODEL_NAME = "citewire"
+MAX_QUESTION_CHARS = 2000  # a question longer than this is refused with 400
+MAX_MESSAGES = 64  # messages in one chat completion request
+MAX_REQUEST_BYTES = 1024 * 1024  # JSON bodies on /v1 and /api; uploads get MAX_UPLOAD_BYTES more
+API_PREFIXES = ("/v1/", "/api/")
+_CITATION_KEYS = ("n", "article_id", "title", "source", "published_at", "url", "quote", "start", "end", "score")
+
+
+def citation_json(citation) -> dict:
+    """One citation as the API returns it (the quote is article text[start:end])."""
+    return {k: getattr(citation, k) for k in _CITATION_KEYS}
+
+
+def answer_json(answer: Answer) -> dict:
+    """`Answer.to_dict()` for readers: the unchecked draft and the rejected claims are left out."""
+    out = answer.to_dict()
+    out.pop("draft", None)
+    out["claims"] = [c for c in out["claims"] if c.get("supported")]
+    out["citations"] = [citation_json(c) for c in answer.citations]
+    return out
+
+
+def _message_extras(answer: Answer) -> dict:
+    return {"citations": [citation_json(c) for c in answer.citations], "abstained": answer.abstained,
+            "span": answer.span, "query": answer.query, "as_of": answer.as_of, "filters": dict(answer.filters)}
+
+
+def _parse_auth(auth) -> tuple[str, str] | None:
+    if not auth:
+        return None
+    if isinstance(auth, str):
+        user, sep, password = auth.partition(":")
+        if not sep or not user or not password:
+            raise ValueError("auth must be user:password")
+        return user, password
+    user, password = auth
+    return str(user), str(password)
+
+
+class _Guard:
+    """ASGI middleware: HTTP basic auth on every route (when set) and a body size cap on the API routes."""
+
+    def __init__(self, app, credentials: tuple[str, str] | None, max_request_bytes: int):
+        self.app = app
+        self.expected = None
+        if credentials:
+            self.expected = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode()
+        self.max_request_bytes = max_request_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] not in ("http", "websocket"):
+            return await self.app(scope, receive, send)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if self.expected is not None:
+            given = headers.get("authorization", "")
+            scheme, _, token = given.partition(" ")
+            if scheme.lower() != "basic" or not hmac.compare_digest(token.strip().encode(), self.expected.encode()):
+                if scope["type"] == "websocket":
+                    return await send({"type": "websocket.close", "code": 1008})
+                return await _send_json(send, 401, {"detail": "authentication required"},
+                                        [(b"www-authenticate", b'Basic realm="citewire"')])
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith(API_PREFIXES):
+            limit = self.max_request_bytes + (MAX_UPLOAD_BYTES if path.rstrip("/") == "/api/articles" else 0)
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > limit:
+                return await _send_json(send, 413, {"detail": f"request body over the {limit} byte limit"})
+            receive = _counting(receive, limit)
+        return await self.app(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _counting(receive, limit: int):
+    seen = [0]
+
+    async def wrapped():
+        message = await receive()
+        if message.get("type") == "http.request":
+            seen[0] += len(message.get("body", b""))
+            if seen[0] > limit:
+                raise _TooLarge(limit)
+        return message
+
+    return wrapped
+
+
+async def _send_json(send, status: int, body: dict, extra_headers=()) -> None:
+    data = json.dumps(body).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode()),
+                            *extra_headers]})
+    await send({"type": "http.response.body", "body": data})
+
+
+def _ask_events(assistant: Assistant, question: str, turns: list, as_of, filters: dict) -> Iterator[tuple]:
+    """("progress", stage, words) while the assistant works, then ("answer", Answer) or ("error", message).
+
+    The question runs to its end in a worker thread of its own, so a client that hangs up mid-stream
+    never leaves a generator (and the model lock it holds) half-run. Draft words are counted, never passed on."""
+    events: queue.Queue = queue.Queue()
+
+    def work():
+        try:
+            words = 0
+            for item in assistant.ask_stream(question, turns, as_of=as_of, filters=filters):
+                if isinstance(item, Answer):
+                    events.put(("answer", item))
+                    return
+                drafted = len(item.split())
+                words += drafted
+                if words == drafted or words % 8 < drafted:
+                    events.put(("progress", "check", words))
+            events.put(("error", "the assistant gave no answer"))
+        except (ValueError, GeneratorError) as exc:
+            events.put(("error", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - reported to the client, not swallowed silently
+            events.put(("error", f"{type(exc).__name__}: {exc}"))
+
+    yield ("progress", "search", 0)
+    threading.Thread(target=work, name="citewire-ask", daemon=True).start()
+    while True:
+        event = events.get()
+        yield event
+        if event[0] != "progress":
+            return
+
+
+def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = None, cors_origins=(),
+                 max_request_bytes: int = MAX_REQUEST_BYTES, max_question_chars: int = MAX_QUESTION_CHARS,
+                 page: bool = True, upload_dir: str | Path | None = None):
+    """The FastAPI app: the API routes and (when `page`) the Gradio page mounted at `/`."""
+    from fastapi import FastAPI, HTTPException, Request
+    from fastapi.responses import JSONResponse, StreamingResponse
+    from pydantic import BaseModel, ConfigDict, Field
+
+    credentials = _parse_auth(auth)
+    library = assistant.library
+    watch = ArchiveWatch(assistant)
+    uploads = Path(upload_dir) if upload_dir else Path(assistant.settings.data_dir) / "uploads"
+
+    class Filters(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        date_from: str | None = None
+        date_to: str | None = None
+        sources: list[str] | None = None
+        article_ids: list[str] | None = None
+
+    class Message(BaseModel):
+        model_config = ConfigDict(extra="allow")
+        role: str
+        content: Any = None
+
+    class ChatRequest(BaseModel):
+        """OpenAI's chat completion request; sampling fields are accepted and ignored."""
+        model_config = ConfigDict(extra="allow")
+        model: str = MODEL_NAME
+        messages: list[Message] = Field(min_length=1)
+        stream: bool = False
+        as_of: str | None = Field(None, description="YYYY-MM-DD the question is asked on (default today)")
+        filters: Filters | None = None
+        top_k: int | None = Field(None, ge=1, le=50)
+
+    class AskRequest(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        question: str
+        history: list = Field(default_factory=list, description="earlier messages, {role, content}")
+        as_of: str | None = None
+        filters: Filters | None = None
+        top_k: int | None = Field(None, ge=1, le=50)
+
+    class UrlList(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        urls: list[str]
+
+    app = FastAPI(title="Citewire", version="1", docs_url="/docs", redoc_url=None,
+                  description="Ask a news archive; every answer carries the article sentences it cites.")
+
+    def checked(question: str, as_of: str | None, filters) -> tuple[str, date | str, dict]:
+        question = (question or "").strip()
+        if not question:
+            raise HTTPException(400, "the question is empty")
+        if len(question) > max_question_chars:
+            raise HTTPException(400, f"the question is {len(question)} characters; the limit is {max_question_chars}")
+        flt = filters.model_dump(exclude_none=True) if filters is not None else {}
+        try:
+            SearchFilters.of(flt)
+            day = date.fromisoformat(as_of.strip()) if as_of and as_of.strip() else date.today()
+        except ValueError as exc:
+            raise HTTPException(400, f"bad as_of or filters: {exc}") from None
+        return question, day, flt
+
+    def answer_or_raise(model: Assistant, question, turns, day, flt) -> Answer:
+        watch.sync()
+        event = None
+        for event in _ask_events(model, question, turns, day, flt):
+            pass
+        if event[0] == "error":
+            raise HTTPException(502, f"could not answer: {event[1]}")
+        return event[1]
+
+    @app.get("/api/health", tags=["archive"])
+    def health() -> dict:
+        """Liveness and what is loaded: stored chunks and the generator."""
+        return {"status": "ok", "chunks": library.count(), "generator": assistant.generator.name}
+
+    @app.get("/v1/models", tags=["openai"])
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": MODEL_NAME, "object": "model", "created": 0,
+                                            "owned_by": "citewire"}]}
+
+    @app.post("/v1/chat/completions", tags=["openai"])
+    def chat_completions(request: ChatRequest):
+        """OpenAI-compatible chat; the message carries `citations` and `abstained` (see the module docs)."""
+        if len(request.messages) > MAX_MESSAGES:
+            raise HTTPException(400, f"{len(request.messages)} messages; the limit is {MAX_MESSAGES}")
+        last = request.messages[-1]
+        if last.role != "user":
+            raise HTTPException(400, "the last message must be the user's question")
+        question, day, flt = checked(message_text(last.content), request.as_of, request.filters)
+        turns = plain_history([m.model_dump() for m in request.messages[:-1]])
+        model = with_top_k(assistant, request.top_k)
+        ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        if not request.stream:
+            answer = answer_or_raise(model, question, turns, day, flt)
+            message = {"role": "assistant", "content": answer.text, **_message_extras(answer)}
+            return {"id": ident, "object": "chat.completion", "created": created, "model": request.model,
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+                    "usage": _usage(question, turns, answer.text)}
+
+        def chunk(delta: dict, finish=None, **extra) -> str:
+            body = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": request.model,
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+        def events() -> Iterator[str]:
+            watch.sync()
+            yield chunk({"role": "assistant", "content": ""})
+            for event in _ask_events(model, question, turns, day, flt):
+                if event[0] == "progress":
+                    yield chunk({}, progress={"stage": event[1], "words_drafted": event[2]})
+                elif event[0] == "error":
+                    yield chunk({"content": f"Could not answer: {event[1]}"}, "stop", error={"message": event[1]})
+                else:
+                    answer = event[1]
+                    for piece in _pieces(answer.text):
+                        yield chunk({"content": piece})
+                    yield chunk(_message_extras(answer), "stop")
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @app.post("/api/ask", tags=["archive"])
+    def ask(request: AskRequest) -> dict:
+        """The verified Answer as JSON: answer, abstained, citations, passages, span, query, as_of, filters."""
+        if len(request.history) > MAX_MESSAGES:
+            raise HTTPException(400, f"{len(request.history)} history messages; the limit is {MAX_MESSAGES}")
+        question, day, flt = checked(request.question, request.as_of, request.filters)
+        answer = answer_or_raise(with_top_k(assistant, request.top_k), question, plain_history(request.history),
+                                 day, flt)
+        return answer_json(answer)
+
+    @app.get("/api/articles", tags=["archive"])
+    def list_articles() -> list[dict]:
+        """Every stored article: id, title, source, published_at, url, chunks."""
+        watch.sync()
+        return library.list_articles()
+
+    @app.post("/api/articles", tags=["archive"])
+    async def add_articles(request: Request):
+        """Ingest uploaded files (multipart `files`, 20 MB each) and/or http(s) `urls` (form fields, one URL
+        each or one a line; or JSON {"urls": [...]}). Returns the ingest report and the refused inputs."""
+        kind = request.headers.get("content-type", "")
+        files, links = [], []
+        if kind.startswith("application/json"):
+            try:
+                links = UrlList.model_validate(await request.json()).urls
+            except ValueError as exc:  # malformed JSON, or not {"urls": [...]}
+                raise HTTPException(400, f'send {{"urls": ["https://..."]}}: {exc}') from None
+        else:
+            form = await request.form()
+            for value in form.getlist("files"):
+                if hasattr(value, "filename"):
+                    files.append(value)
+            for value in form.getlist("urls"):
+                links += [u.strip() for u in str(value).splitlines() if u.strip()]
+        return await _run_sync(ingest_inputs, files, links)
+
+    def ingest_inputs(files: list, links: list[str]) -> dict:
+        refused = [f"{u}: only http(s) URLs" for u in links if not u.lower().startswith(("http://", "https://"))]
+        links = [u for u in links if u.lower().startswith(("http://", "https://"))]
+        with tempfile.TemporaryDirectory(prefix="citewire-upload-") as tmp:
+            staged = []
+            for i, upload in enumerate(files):
+                path = Path(tmp) / f"{i}"
+                path.mkdir()
+                target = path / safe_upload_name(upload.filename or "upload.txt")
+                with target.open("wb") as out:
+                    while block := upload.file.read(1 << 20):
+                        out.write(block)
+                staged.append(_Named(str(target), upload.filename or target.name))
+            saved, bad = save_uploads(staged, uploads)
+        refused += bad
+        report = library.ingest(saved + links) if saved or links else None
+        watch.sync(force=True)
+        if report is None and not refused:
+            raise HTTPException(400, "nothing to ingest: send files and/or urls")
+        return {"report": report.to_dict() if report is not None else None, "refused": refused,
+                "ok": bool(report is not None and report.ok and not refused)}
+
+    @app.delete("/api/articles/{article_id:path}", tags=["archive"])
+    def remove_article(article_id: str) -> dict:
+        """Remove one article (its chunks and keyword entries); 404 when no such article is stored."""
+        removed = library.remove([article_id])
+        watch.sync(force=True)
+        if not removed:
+            raise HTTPException(404, f"no article {article_id!r}")
+        return {"removed": list(removed)}
+
+    @app.exception_handler(_TooLarge)
+    async def too_large(request, exc):
+        return JSONResponse({"detail": f"request body over the {exc.args[0]} byte limit"}, status_code=413)
+
+    if cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["*"],
+                           allow_headers=["*"], allow_credentials=bool(credentials))
+    if page:
+        import gradio as gr
+
+        from .app import CSS, build_app
+
+        blocks = build_app(assistant, upload_dir=upload_dir)
+        app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, max_file_size=MAX_UPLOAD_BYTES,
+                                  footer_links=["api"])
+    app.add_middleware(_Guard, credentials=credentials, max_request_bytes=max_request_bytes)
+    return app
+
+
+class _Named:
+    """An upload staged on disk, as save_uploads reads it (`.path`, `orig_name`)."""
+
+    def __init__(self, path: str, orig_name: str):
+        self.path, self.orig_name = path, orig_name
+
+
+async def _run_sync(fn, *args):
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(fn, *args)
+
+
+def _pieces(text: str) -> Iterator[str]:
+    """The verified text in word-sized pieces (whitespace kept), as a streamed reply arrives."""
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == " " and i > start:
+            yield text[start:i]
+            start = i
+    if start < len(text):
+        yield text[start:]
+
+
+def _usage(question: str, turns: list, text: str) -> dict:
+    """Approximate token counts (words): the API has no tokenizer of its own."""
+    prompt = len(question.split()) + sum(len(t["content"].split()) for t in turns)
+    completion = len(text.split())
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cors_origins=(), page: bool = True,
+          log=sys.stderr) -> int:
+    """Build the assistant for `settings` (ingesting the bundled sample into an empty index), warm it up,
+    and serve the page and the API on host:port until interrupted (entry points: `citewire serve`, `python -m ui`)."""
+    import uvicorn
+
+    from assistant import build_assistant, ingest_sample_if_empty
+
+    started = time.perf_counter()
+    assistant = build_assistant(settings=settings)
+    report = ingest_sample_if_empty(assistant)
+    if report is not None:
+        print(f"index was empty: ingested the bundled sample ({report.summary()})", file=log)
+    assistant.warm_up()
+    app = build_server(assistant, auth=auth, cors_origins=cors_origins, page=page)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="citewire-http", daemon=True)
+    thread.start()
+    while not server.started and thread.is_alive():
+        time.sleep(0.05)
+    if not server.started:
+        print(f"error: could not serve on {host}:{port}", file=log)
+        return 1
+    # Printed once the server answers, so scripts can wait for this line.
+    print(f"ready in {time.perf_counter() - started:.1f}s: http://{host}:{port} (API docs: /docs)", file=log,
+          flush=True)
+    try:
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        server.should_exit = True
+        thread.join(5)
+    return 0
