@@ -6,6 +6,7 @@ and the ingest time (run with -s to see them). Every file must be accounted for.
 
 import html
 import json
+import random
 import re
 import shutil
 import time
@@ -37,11 +38,17 @@ def _records(n: int) -> list[dict]:
     if RTQA.exists():
         with RTQA.open(encoding="utf-8") as f:
             return [json.loads(line) for _, line in zip(range(n), f)]
-    words = "harbour council budget storm bridge ferry market library school river road mill".split()
-    return [{"title": f"Story {i} about the {words[i % 12]}", "url": f"https://news.example/{i}",
-             "published_at": f"2022-03-{1 + i % 28:02d}", "source": "Example News",
-             "text": "\n".join(f"Sentence {j} of story {i} says the {words[(i + j) % 12]} changed on day {j}."
-                               for j in range(12))} for i in range(n)]
+    # Without ../shared: distinct made-up stories (random words per story, so none is a near-duplicate).
+    words = ("harbour council budget storm bridge ferry market library school river road mill mayor court "
+             "teacher farmer orchard station museum festival tunnel clinic stadium factory garden tower "
+             "election tariff bakery canal airport forest highway theatre hospital university").split()
+    records = []
+    for i in range(n):
+        rng = random.Random(i)
+        text = "\n".join(" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(12))
+        records.append({"title": f"Story {i} about the {words[i % len(words)]}", "url": f"https://news.example/{i}",
+                        "published_at": f"2022-03-{1 + i % 28:02d}", "source": "Example News", "text": text})
+    return records
 
 
 def build_folder(folder: Path) -> list[Path]:
