@@ -31,7 +31,8 @@ from .relevance import Evidence, QuestionCache, RelevanceScorer, Scored
 from .spans import answer_spans, asked_types, preferred_types
 from .types import Passage
 
-__all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "sentence_features"]
+__all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "gated", "sentence_features",
+           "untyped_answer"]
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent / "models" / "ranker.json"
 
@@ -58,6 +59,13 @@ FEATURES = (
 
 
 RELATION = FEATURES.index("relation")
+TYPED_SPAN = FEATURES.index("typed_span")
+TYPED_QUESTION = FEATURES.index("typed_question")
+
+
+def untyped_answer(x: Sequence[float]) -> bool:
+    """The question asks for a kind of phrase (a person, a date, a number...) the sentence does not hold."""
+    return bool(x[TYPED_QUESTION]) and not x[TYPED_SPAN]
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,13 @@ class RankerModel:
     threshold: float  # answer only when the best sentence's probability reaches this
     margin: float  # a cited sentence must score within this of the best one
     info: dict  # how and on what it was fitted
+    # A sentence without a phrase of the asked kind answers only when its probability reaches this (fitted
+    # by eval.fit; the plain threshold when the model file predates it).
+    untyped_threshold: float | None = None
+
+    @property
+    def untyped_bar(self) -> float:
+        return self.threshold if self.untyped_threshold is None else self.untyped_threshold
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_MODEL_PATH) -> "RankerModel":
@@ -80,7 +95,8 @@ class RankerModel:
             raise ValueError(f"{path}: fitted for features {data['features']}, this code computes {list(FEATURES)}; "
                              "rerun python -m eval.fit")
         return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["weights"]),
-                   float(data["bias"]), float(data["threshold"]), float(data["margin"]), dict(data.get("info", {})))
+                   float(data["bias"]), float(data["threshold"]), float(data["margin"]), dict(data.get("info", {})),
+                   data.get("untyped_threshold"))
 
     def probability(self, x: Sequence[float]) -> float:
         z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))
@@ -156,6 +172,14 @@ def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
     return sum(1 for s in needles if s in haystack) / max(1, len(needles))
 
 
+def gated(model: RankerModel, x: Sequence[float]) -> float:
+    """The model's probability for features `x`, 0 where a hard rule says the sentence cannot answer."""
+    if not x[RELATION]:
+        return 0.0
+    p = model.probability(x)
+    return 0.0 if untyped_answer(x) and p < model.untyped_bar else p
+
+
 class AnswerRanker:
     """Ranks evidence sentences by the probability that they answer the question (best first).
 
@@ -211,8 +235,8 @@ class AnswerRanker:
     def _rank(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
         scored, rows, spans_of = self.features(question, passages)
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
-        # hard rule, not a feature to outweigh: such a sentence cannot answer.
-        out = [Ranked(ev, self.model.probability(x) if x[RELATION] else 0.0, spans, x)
-               for ev, x, spans in zip(scored.evidence, rows, spans_of)]
+        # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
+        # the kind asked for needs the (higher) fitted untyped bar.
+        out = [Ranked(ev, gated(self.model, x), spans, x) for ev, x, spans in zip(scored.evidence, rows, spans_of)]
         # Ties go to the better-ranked passage (evidence is in passage order).
         return sorted(out, key=lambda r: -r.probability)

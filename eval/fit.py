@@ -19,7 +19,10 @@ set, which are for measuring):
    whose false abstention on the set's answerable questions stays within
    `--false-abstention` (default 0.06); then the margin within which a
    runner-up sentence is cited too (the one that most raises answers
-   containing the gold answer over confidently wrong ones);
+   containing the gold answer over confidently wrong ones), and the untyped
+   bar, the probability a sentence holding no phrase of the asked kind must
+   reach (chosen the same way); the policy applies ranker.gated's rules as
+   the assistant does (`--reuse` skips step 3 when only the fit changed);
 6. write the model with what it was fitted on and its CV figures.
 
 It prints a table; `--json FILE` also writes the figures. scikit-learn is used
@@ -41,6 +44,7 @@ from pathlib import Path
 
 from assistant import offline_environment
 
+UNTYPED_BARS = (None, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)  # None: the plain threshold
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
 
@@ -168,9 +172,20 @@ def _probs(mean, scale, w, b, rows):
     return list(1 / (1 + np.exp(-z)))
 
 
-def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0) -> dict:
+def _gate(data, probs_of, threshold: float, untyped: float | None) -> dict[str, list[float]]:
+    """The probabilities the assistant acts on (ranker.gated): 0 for a sentence missing an asked relation,
+    and for one without a phrase of the asked kind that stays under the untyped bar."""
+    from assistant.ranker import RELATION, untyped_answer
+
+    bar = threshold if untyped is None else untyped
+    return {d["id"]: [0.0 if not x[RELATION] or (untyped_answer(x) and p < bar) else p
+                      for x, p in zip(d["rows"], probs_of[d["id"]])] for d in data}
+
+
+def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0, untyped: float | None = None) -> dict:
     """Extractive policy (the best sentence if it reaches the threshold, with the runner-up when it scores
-    within `margin` and reaches the threshold too): rates over the questions."""
+    within `margin` and reaches the threshold too; ranker.gated's rules first): rates over the questions."""
+    probs_of = _gate(data, probs_of, threshold, untyped)
     answerable = [d for d in data if d["answerable"]]
     unanswerable = [d for d in data if not d["answerable"]]
     right = wrong = abstained = 0
@@ -226,13 +241,21 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> d
         return o["answer_contains"] - o["confidently_wrong"]
 
     margin = max(MARGINS, key=lambda m: (round(gain(m), 4), -m))
-    cv = _question_outcomes(real, oof, threshold, margin)
-    cv_synthetic = _question_outcomes(synthetic, oof, threshold, margin) if synthetic else {}
+    # Untyped bar: how sure the model must be of a sentence that lacks a phrase of the asked kind (a question
+    # asking "who" answered by a sentence naming nobody), the one that most raises answers containing the
+    # gold answer over confidently wrong ones on the set's own questions, out of fold; ties to the lower bar.
+    untyped_table = {u: _question_outcomes(real, oof, threshold, margin, u) for u in UNTYPED_BARS}
+    untyped = max(UNTYPED_BARS, key=lambda u: (round(untyped_table[u]["answer_contains"]
+                                                      - untyped_table[u]["confidently_wrong"], 4),
+                                               -(threshold if u is None else u)))
+    cv = _question_outcomes(real, oof, threshold, margin, untyped)
+    cv_synthetic = _question_outcomes(synthetic, oof, threshold, margin, untyped) if synthetic else {}
     X = [x for d in data for x in d["rows"]]
     y = [lab for d in data for lab in d["labels"]]
     mean, scale, w, b = _fit_lr(X, y, c)
     return {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale], "weights": [float(v) for v in w],
-            "bias": b, "threshold": threshold, "margin": margin, "cv": cv, "cv_synthetic": cv_synthetic,
+            "bias": b, "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
+            "untyped_table": {str(u): o for u, o in untyped_table.items()}, "cv": cv, "cv_synthetic": cv_synthetic,
             "sentences": len(y), "positives": int(sum(y))}
 
 
@@ -250,6 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data-dir", type=Path, default=Path("data") / "fit")
     p.add_argument("--out", type=Path, help="model file (default: assistant/models/ranker.json)")
     p.add_argument("--json", type=Path, help="also write the figures here")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the features collected by the last run (only when the feature code is unchanged)")
     args = p.parse_args(argv)
     name = args.dataset.resolve().name
     if "dev" in name or "gold" in name or "sample" in name:
@@ -271,7 +296,13 @@ def main(argv: list[str] | None = None) -> int:
     with (work / "synthetic.jsonl").open("w", encoding="utf-8") as f:
         f.writelines(json.dumps(q, ensure_ascii=False) + "\n" for q in synthetic)
     questions = _rows(subset / "questions.jsonl") + _rows(subset / "questions_null_derived.jsonl") + synthetic
-    data = collect(assistant, ranker, questions)
+    collected = work / "collected.json"
+    if args.reuse and collected.exists():
+        data = json.loads(collected.read_text(encoding="utf-8"))
+        print(f"reusing {collected} (features as computed then)", file=sys.stderr)
+    else:
+        data = collect(assistant, ranker, questions)
+        collected.write_text(json.dumps(data), encoding="utf-8")
     fitted = fit(data, args.folds, args.c, args.false_abstention, args.seed)
     info = {"dataset": name, "questions": args.questions, "distractors": args.distractors, "seed": args.seed,
             "synthetic_questions": len(synthetic), "cv_synthetic": fitted["cv_synthetic"],
@@ -280,13 +311,19 @@ def main(argv: list[str] | None = None) -> int:
             "fitted_with": "python -m eval.fit"}
     model = {"features": list(FEATURES), "mean": fitted["mean"], "scale": fitted["scale"],
              "weights": fitted["weights"], "bias": fitted["bias"], "threshold": fitted["threshold"],
-             "margin": fitted["margin"], "info": info}
+             "margin": fitted["margin"], "untyped_threshold": fitted["untyped_threshold"], "info": info}
     out = args.out or DEFAULT_MODEL_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"\nfitted on {name}: {len(questions)} questions, {fitted['sentences']} sentences "
           f"({fitted['positives']} positive), {time.perf_counter() - started:.0f}s")
-    print(f"threshold {fitted['threshold']:.4f}, margin {fitted['margin']:.4f}")
+    print(f"threshold {fitted['threshold']:.4f}, margin {fitted['margin']:.4f}, "
+          f"untyped bar {fitted['untyped_threshold']}")
+    print("untyped bar (out of fold, the set's questions): contains / confidently wrong / false abstention / "
+          "unanswerable abstained")
+    for u, o in fitted["untyped_table"].items():
+        print(f"  {u:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
+              f"{o['unanswerable_abstained']:.3f}")
     print(f"cross-validated (extractive policy): {name} questions | article-written ({len(synthetic)})")
     for k, v in fitted["cv"].items():
         print(f"  {k:32s} {v:.3f} | {fitted['cv_synthetic'].get(k, float('nan')):.3f}")

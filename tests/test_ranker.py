@@ -22,11 +22,12 @@ def _passage() -> Passage:
                    source="Kyodo", published_at="2022-02-21")
 
 
-def _model(**weights) -> RankerModel:
+def _model(untyped_threshold=None, **weights) -> RankerModel:
     """A hand-set model: weights on raw (unscaled) features."""
     n = len(FEATURES)
     w = tuple(float(weights.get(f, 0.0)) for f in FEATURES)
-    return RankerModel(FEATURES, (0.0,) * n, (1.0,) * n, w, -2.0, threshold=0.3, margin=0.1, info={})
+    return RankerModel(FEATURES, (0.0,) * n, (1.0,) * n, w, -2.0, threshold=0.3, margin=0.1, info={},
+                       untyped_threshold=untyped_threshold)
 
 
 @pytest.fixture
@@ -77,6 +78,21 @@ def test_a_sentence_answer_leads_with_its_span(ranker):
 def test_below_the_threshold_nothing_is_answered():
     low = AnswerRanker(RelevanceScorer(FakeEmbedder().embed_batch), FakeTagger(), _model())  # p = sigmoid(-2)
     assert ground_answer(QUESTION, MACRON, [_passage()], ranker=low).abstained
+
+
+def test_a_sentence_without_a_phrase_of_the_asked_kind_needs_the_untyped_bar():
+    # "How many" over sentences of which only TROOPS holds a number: every other sentence lacks the asked kind.
+    question = "How many officials did Psaki mention?"
+    scorer = RelevanceScorer(FakeEmbedder().embed_batch)
+    plain = AnswerRanker(scorer, FakeTagger(), _model(typed_question=4.0))
+    strict = AnswerRanker(scorer, FakeTagger(), _model(untyped_threshold=0.99, typed_question=4.0))
+    plain_ranked, strict_ranked = plain(question, [_passage()]), strict(question, [_passage()])
+    untyped = [r for r in plain_ranked if r.features[FEATURES.index("typed_question")]
+               and not r.features[FEATURES.index("typed_span")]]
+    assert untyped and any(r.probability > 0 for r in untyped)
+    by_text = {r.evidence.text: r.probability for r in strict_ranked}
+    assert all(by_text[r.evidence.text] == 0.0 for r in untyped if r.probability < 0.99)
+    assert RankerModel.load().untyped_bar >= RankerModel.load().threshold
 
 
 def test_build_assistant_with_the_ranker_leads_with_the_answer_phrase(make_assistant, sample_path):
