@@ -2,7 +2,13 @@
 
 The CLI, the UI, the eval harness and embedding apps all call these. Heavy
 parts (embedder, BM25, llama.cpp) load lazily, on first use; `build_library`
-never builds a generator.
+never builds a generator. `rebuild_index` is `citewire reindex`: it opens no
+index, so it works when the old one cannot be read.
+
+Faults surface here as one-line errors (index.IndexDamaged, a ValueError): a
+chroma.sqlite3 that is garbage or missing while the article store holds
+articles stops `build_library`, and so `build_assistant` and the server's
+start, with a message naming the file and `citewire reindex`.
 """
 
 from __future__ import annotations
@@ -10,8 +16,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import Path
+from typing import Callable
 
-from index import SAMPLE_DIR, ChromaStore, Embedder, IngestReport, Library, SentenceTransformerEmbedder
+from index import (SAMPLE_DIR, ArticleStore, ChromaStore, Embedder, IngestReport, Library, ReindexReport,
+                   SentenceTransformerEmbedder, WriteLock, reindex)
+from index.articles import store_path
 
 from .assistant import Assistant
 from .dense import DenseRetriever
@@ -22,7 +31,8 @@ from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "build_library", "make_generator", "make_ranker", "ingest_sample_if_empty"]
+__all__ = ["build_assistant", "build_library", "make_generator", "make_ranker", "ingest_sample_if_empty",
+           "rebuild_index"]
 
 
 def make_ranker(scorer: RelevanceScorer, settings: Settings, model: RankerModel | None | str = "bundled"
@@ -93,10 +103,30 @@ def build_library(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | No
 
     Nothing heavy loads here (the embedder on first use, BM25 on first search or refresh), so the CLI's
     ingest, list and remove use it directly and never load a generator."""
-    store = ChromaStore(settings.data_dir, url=settings.chroma_url)
+    articles = ArticleStore(store_path(settings.data_dir, settings.chroma_url))
+    # Recorded articles but no chroma.sqlite3: the index was lost, not never made (say so, do not start empty).
+    store = ChromaStore(settings.data_dir, url=settings.chroma_url, require_existing=len(articles) > 0)
     derived = (KeywordIndex(store, _keyword_dir(settings)),) if settings.hybrid else ()
     return Library(store, embedder or SentenceTransformerEmbedder(), chunk_tokens=settings.chunk_tokens,
-                   derived=derived)
+                   derived=derived, articles=articles, data_dir=settings.data_dir)
+
+
+def rebuild_index(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None, backfill: bool = False,
+                  force: bool = False, on_wait: Callable[[str], None] | None = None) -> ReindexReport:
+    """Rebuild Chroma and the keyword index from the article store alone (`citewire reindex`).
+
+    Holds the data dir's write lock (`on_wait(message)` hears when another writer makes it wait);
+    `backfill` first records articles the index holds but the article store lacks, `force` drops them."""
+    articles = ArticleStore(store_path(settings.data_dir, settings.chroma_url))
+
+    def rebuild_derived(store: ChromaStore) -> None:
+        if settings.hybrid:
+            KeywordIndex(store, _keyword_dir(settings)).rebuild()
+
+    with WriteLock(settings.data_dir, on_wait=on_wait).held():
+        return reindex(settings.data_dir, articles, embedder or SentenceTransformerEmbedder(), rebuild_derived,
+                       chunk_tokens=settings.chunk_tokens, chroma_url=settings.chroma_url, backfill=backfill,
+                       force=force)
 
 
 def build_assistant(

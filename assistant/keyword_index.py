@@ -18,7 +18,12 @@ manifest save, or a write that bypassed the Library) does it read the chunk
 metadata and apply the difference; with a Chroma server, which has no version
 number, every refresh compares the metadata, as before. Segments are merged
 when there are more than `max_segments` or a quarter of the rows are dead.
-It does not tokenise beyond `keyword_tokens` and does not fuse or rank.
+
+Damage heals itself: the files are derived, so an unreadable manifest, segment
+or segment metadata (garbage bytes, a truncated file) is not an error but a
+reason to rebuild the index from the store, logged once on the "citewire"
+logger. `rebuild()` does so on purpose (`citewire reindex`). It does not
+tokenise beyond `keyword_tokens` and does not fuse or rank.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import threading
 import uuid
@@ -44,6 +50,7 @@ __all__ = ["KeywordIndex", "keyword_tokens"]
 
 _MANIFEST = "manifest.json"
 _FORMAT = 2
+_log = logging.getLogger("citewire")
 
 
 def keyword_tokens(text: str) -> list[str]:
@@ -99,6 +106,8 @@ class KeywordIndex:
         self.max_segments = max_segments
         self.max_dead = max_dead
         self._lock = threading.RLock()
+        self._damage = ""  # why the files on disk could not be read, for the log
+        self._held = 0  # depth of _exclusive in the thread holding self._lock (flock is not re-entrant)
         self._state: _State | None = None  # read from disk on first use, so building a Library stays cheap
 
     # -- persistence -----------------------------------------------------------------
@@ -110,7 +119,8 @@ class KeywordIndex:
             return None
         return manifest if manifest.get("format") == _FORMAT else None
 
-    def _load(self) -> _State:
+    def _load(self) -> _State | None:
+        """The state on disk; an empty one when there is none yet, None when its files are damaged."""
         import numpy as np
 
         manifest = self._read_manifest()
@@ -126,8 +136,9 @@ class KeywordIndex:
                 mask[np.asarray(entry["dead"], dtype=np.int64)] = False
                 segments.append(segment)
                 alive.append(mask)
-        except (OSError, ValueError, KeyError, IndexError):
-            return _State()  # unreadable: refresh() rebuilds it
+        except Exception as exc:  # noqa: BLE001 - garbage in a derived file: any error means "rebuild"
+            self._damage = f"{type(exc).__name__}: {exc}"
+            return None
         return _State(tuple(segments), tuple(e["name"] for e in manifest["segments"]), tuple(alive),
                       manifest["stamp"], manifest["generation"], _where(segments, alive))
 
@@ -135,23 +146,45 @@ class KeywordIndex:
         """The state on disk: loaded once, and again when another process has saved a newer one."""
         state = self._state
         if state is None:
-            state = self._state = self._load()
+            state = self._state = self._load_or_heal()
         else:
             manifest = self._read_manifest()
             if manifest is not None and manifest.get("generation") != state.generation:
-                state = self._state = self._load()
+                state = self._state = self._load_or_heal()
         return state
+
+    def _load_or_heal(self) -> _State:
+        state = self._load()
+        if state is not None:
+            return state
+        with self._exclusive():
+            state = self._load()  # another process may have healed it meanwhile
+            if state is None:
+                _log.warning("keyword index in %s is damaged (%s); rebuilding it from the store", self.path,
+                             self._damage)
+                state = self._rebuild(self.store.chunks(), self.store.version() or "")
+                self._save(state)
+            return state
 
     @contextmanager
     def _exclusive(self):
         """Serialise writers in this process and across processes (the CLI beside a running page)."""
         with self._lock:
-            self.path.mkdir(parents=True, exist_ok=True)
-            with open(self.path / ".lock", "a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
+            if self._held:  # this thread holds the file lock already (healing while refreshing)
+                self._held += 1
                 try:
                     yield
                 finally:
+                    self._held -= 1
+                return
+            self.path.mkdir(parents=True, exist_ok=True)
+            with open(self.path / ".lock", "a") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                self._held = 1
+                try:
+                    yield
+                finally:
+                    self._held = 0
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _write(self, path: Path, write) -> None:
@@ -258,6 +291,13 @@ class KeywordIndex:
             if version is not None and state.stamp == version:
                 return False
             return self._heal(state, version)
+
+    def rebuild(self) -> None:
+        """Index every stored chunk afresh, whatever is on disk (`citewire reindex`)."""
+        version = self.store.version()
+        with self._exclusive():
+            self._state = self._rebuild(self.store.chunks(), version or _stamp(self.store.chunks(with_text=False)))
+            self._save(self._state)
 
     def update(self, article_ids: Iterable[str]) -> bool:
         """Re-index these articles from the store (added, replaced or removed ones); True when done.

@@ -12,8 +12,11 @@ batch. A changed article's chunks are overwritten in one upsert and its surplus
 old chunks deleted right after; every chunk carries its version's content hash
 and chunk count, so whatever a crash (even kill -9) leaves half-written is seen
 as incomplete and redone by the next run. When anything was replaced, the old
-text is purged from disk once at the end (store.purge_deleted). It does not
-decide where the store lives or which embedder to use.
+text is purged from disk once at the end (store.purge_deleted). With
+`records` (the Library's ArticleStore), each batch's articles are recorded there
+before their chunks go to the store, and an unchanged article the record lacks
+(a data dir from before the record existed) is recorded without re-embedding.
+It does not decide where the store lives or which embedder to use.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 
 from .chunk import DEFAULT_CHUNK_TOKENS, chunk_article, embedding_text
 from .dedup import NearDuplicates, simhash
@@ -31,7 +34,15 @@ from .load import load_articles
 from .store import ChromaStore
 from .types import Article, Chunk, Duplicate, IngestReport, LoadFailure
 
-__all__ = ["ingest", "ProgressCallback"]
+__all__ = ["ingest", "ProgressCallback", "Records"]
+
+
+class Records(Protocol):
+    """Where ingested articles are recorded before their chunks are stored (index.articles.ArticleStore)."""
+
+    def put(self, articles: Sequence[Article]) -> None: ...
+
+    def hashes(self, article_ids: Iterable[str]) -> dict[str, str]: ...
 
 # on_article(article_id_or_path, outcome, chunks_written)
 ProgressCallback = Callable[[str, str, int], None]
@@ -60,8 +71,9 @@ class _Pending:
 class _Writer:
     """Stores embedded batches on a background thread, in order, one batch queued at most."""
 
-    def __init__(self, store: ChromaStore, report: IngestReport, notify: ProgressCallback):
-        self.store, self.report, self.notify = store, report, notify
+    def __init__(self, store: ChromaStore, report: IngestReport, notify: ProgressCallback,
+                 records: Records | None = None):
+        self.store, self.report, self.notify, self.records = store, report, notify, records
         self.error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name="citewire-ingest-writer", daemon=True)
@@ -80,6 +92,8 @@ class _Writer:
 
     def _write(self, batch: list[_Pending], vectors: list[list[float]]) -> None:
         chunks = [c for p in batch for c in p.chunks]
+        if self.records is not None:  # the record first: chunks never exist without one
+            self.records.put([p.article for p in batch])
         self.store.add(chunks, vectors, extra={p.article.id: {"simhash": p.fingerprint, **p.article.extra}
                                                for p in batch})
         for p in batch:
@@ -113,6 +127,7 @@ def ingest(
     on_article: ProgressCallback | None = None,
     keep_duplicates: bool = False,
     lookup_window: int = 256,
+    records: Records | None = None,
 ) -> IngestReport:
     """Load, chunk, embed and store every article under `paths`.
 
@@ -123,7 +138,7 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     notify = on_article or (lambda _id, _outcome, _chunks: None)
-    writer = _Writer(store, report, notify)
+    writer = _Writer(store, report, notify, records)
     seen: dict[str, Article] = {}
     near: NearDuplicates | None = None
     pending: list[_Pending] = []
@@ -142,6 +157,8 @@ def ingest(
     try:
         for window in _windows(load_articles(paths), lookup_window):
             states = store.article_states([a.id for a in window if isinstance(a, Article)])
+            recorded = records.hashes(states) if records is not None else {}
+            unrecorded: list[Article] = []
             for item in window:
                 if isinstance(item, LoadFailure):
                     fail(item)
@@ -169,6 +186,8 @@ def ingest(
                     else:
                         report.unchanged.append(article.id)
                         notify(article.id, "unchanged", 0)
+                    if records is not None and recorded.get(article.id) != article.content_hash:
+                        unrecorded.append(article)
                     continue
                 fingerprint = simhash(article.text)
                 if near is None:
@@ -189,6 +208,8 @@ def ingest(
                 pending.append(_Pending(article, chunks, existed, fingerprint, surplus))
                 if sum(len(p.chunks) for p in pending) >= batch_chunks:
                     flush()
+            if unrecorded:
+                records.put(unrecorded)
         if pending:
             flush()
     finally:

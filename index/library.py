@@ -9,18 +9,33 @@ write and an index save). After an ingest or removal that changed what is
 stored, an index that can `update(article_ids)` is told which articles changed
 (so it re-reads only those); others are refreshed. Before an ingest, such an
 index is refreshed first (a constant-time check when it is current), so the
-update starts from the store's state. It does not search.
+update starts from the store's state.
+
+The articles themselves are recorded in an `ArticleStore` (articles.py), the
+record the index is derived from: `ingest` records each batch before its
+chunks are stored, `remove` marks the records, deletes the chunks, then the
+records. Writers (ingest, remove, reindex) hold the data dir's `WriteLock`
+(lock.py), so two processes never interleave their writes; readers do not
+take it. An embedded store gets both beside it by default; a Library over a
+Chroma server records articles only when handed an ArticleStore. It does not
+search.
 """
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol, Sequence
+import logging
+from pathlib import Path
+from typing import Callable, Iterable, Protocol, Sequence
 
+from .articles import STORE_NAME, ArticleStore
 from .chunk import DEFAULT_CHUNK_TOKENS
 from .embed import Embedder
 from .ingest import ProgressCallback, ingest
+from .lock import WriteLock
 from .store import ChromaStore
 from .types import IngestReport
+
+_log = logging.getLogger("citewire")
 
 __all__ = ["DerivedIndex", "Library"]
 
@@ -35,11 +50,34 @@ class DerivedIndex(Protocol):
 
 class Library:
     def __init__(self, store: ChromaStore, embedder: Embedder, chunk_tokens: int = DEFAULT_CHUNK_TOKENS,
-                 derived: Sequence[DerivedIndex] = ()):
+                 derived: Sequence[DerivedIndex] = (), articles: ArticleStore | None = None,
+                 lock: WriteLock | None = None, data_dir: str | Path | None = None):
+        """`data_dir`: where the record and the lock live (default: beside an embedded store)."""
         self.store = store
         self.embedder = embedder
         self.chunk_tokens = chunk_tokens
         self.derived = tuple(derived)
+        if data_dir is None and store.sqlite_path is not None:
+            data_dir = store.sqlite_path.parent.parent
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        if articles is None and self.data_dir is not None and store.sqlite_path is not None:
+            articles = ArticleStore(self.data_dir / STORE_NAME)
+        self.articles = articles
+        if lock is None and self.data_dir is not None:
+            lock = WriteLock(self.data_dir)
+        self.lock = lock
+
+    def on_wait(self, notify: Callable[[str], None] | None) -> None:
+        """Have `notify(message)` told when another writer makes this one wait for the write lock."""
+        if self.lock is not None:
+            self.lock.on_wait = notify
+
+    def _writing(self):
+        if self.lock is None:
+            from contextlib import nullcontext
+
+            return nullcontext()
+        return self.lock.held()
 
     def refresh_derived(self) -> None:
         """Bring every derived index in line with the store (each rebuilds only if it is stale)."""
@@ -69,30 +107,44 @@ class Library:
 
         `on_article(article_id, outcome, chunks_written)` reports progress;
         `keep_duplicates` stores near-duplicate articles instead of skipping them."""
-        self._refresh_updatable()
-        try:
-            report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens, on_article=on_article,
-                            keep_duplicates=keep_duplicates)
-        except BaseException:
-            # A failure part-way: whatever did get stored must be searchable everywhere.
-            self.refresh_derived()
-            raise
-        if report.added or report.updated:  # an unchanged re-run costs the listeners nothing
-            self._changed(report.added + report.updated)
-        return report
+        with self._writing():
+            self._refresh_updatable()
+            try:
+                report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens,
+                                on_article=on_article, keep_duplicates=keep_duplicates, records=self.articles)
+            except BaseException:
+                # A failure part-way: whatever did get stored must be searchable everywhere. If that fails
+                # too (the disk is still full), the next start-up's refresh does it; the first error is news.
+                try:
+                    self.refresh_derived()
+                except Exception as exc:  # noqa: BLE001
+                    _log.warning("derived indexes not refreshed after a failed ingest: %s", exc)
+                raise
+            if report.added or report.updated:  # an unchanged re-run costs the listeners nothing
+                self._changed(report.added + report.updated)
+            return report
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:
         """Delete these articles' chunks; returns the ids that were stored (and so removed)."""
         wanted = list(dict.fromkeys(article_ids))
-        self._refresh_updatable()
-        states = self.store.article_states(wanted)
-        removed = [a for a in wanted if states[a].counts]
-        for article_id in removed:
-            self.store.delete_article(article_id, purge=False)
-        if removed:
-            self.store.purge_deleted()  # one VACUUM for the batch: the removed text leaves the disk
-            self._changed(removed)
-        return removed
+        with self._writing():
+            self._refresh_updatable()
+            states = self.store.article_states(wanted)
+            recorded = self.articles.hashes(wanted) if self.articles is not None else {}
+            # Also an article recorded but never indexed (a crash or a full disk between the two writes).
+            removed = [a for a in wanted if states[a].counts or a in recorded]
+            if self.articles is not None:
+                self.articles.mark_removing(removed)
+            indexed = [a for a in removed if states[a].counts]
+            for article_id in indexed:
+                self.store.delete_article(article_id, purge=False)
+            if indexed:
+                self.store.purge_deleted()  # one VACUUM for the batch: the removed text leaves the disk
+            if self.articles is not None:
+                self.articles.delete(wanted)  # also rows an interrupted removal left marked
+            if indexed:
+                self._changed(indexed)
+            return removed
 
     def count(self) -> int:
         """Number of stored chunks."""

@@ -20,19 +20,34 @@ and the metadata segment has already applied it. Replaying the remaining log
 after a restart gives the same index: only upsert and delete are ever written,
 and for those the last row per id decides. A Chroma server's files are the
 server's to purge (`chroma utils vacuum --path DIR` there).
+
+Faults are translated here, at the seam (errors.py): chromadb's and sqlite3's
+"file is not a database" / "database disk image is malformed" become
+`IndexDamaged` naming chroma.sqlite3, "database or disk is full" and ENOSPC
+become `DiskFull` naming the file and the articles being written. A missing
+chroma.sqlite3 is damage too when the directory still holds index segments or
+the caller knows articles were stored (`require_existing`): Chroma would
+otherwise start an empty index in silence.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import re
+import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 from urllib.parse import urlparse
 
+from .errors import DiskFull, IndexDamaged, is_corruption, is_disk_full
 from .filters import SearchFilters
 from .types import Chunk
 
-__all__ = ["ChromaStore", "ArticleState", "chunk_metadata", "chunk_from_record", "storage_id"]
+__all__ = ["ChromaStore", "ArticleState", "chunk_metadata", "chunk_from_record", "storage_id", "CHROMA_DIR"]
+
+CHROMA_DIR = "chroma"
 
 COLLECTION = "citewire"
 EXTRA_PREFIX = "extra_"
@@ -132,15 +147,68 @@ class ArticleState:
         return stored == expected
 
 
+def _problem(exc: BaseException) -> str:
+    """The words of a sqlite error without chromadb's wrapping ("error returned from database: (code: 26)")."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    m = re.search(r"\(code: \d+\)\s*(.+)", text)
+    return m.group(1) if m else text
+
+
+def _translated(method):
+    """Run a store method with chromadb's and sqlite3's faults translated (ChromaStore._faults)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._faults():
+            return method(self, *args, **kwargs)
+    return wrapper
+
+
 class ChromaStore:
     """Chunks with embeddings in one Chroma collection (cosine distance)."""
 
-    def __init__(self, data_dir: str | Path | None = None, url: str | None = None, collection: str = COLLECTION):
+    def __init__(self, data_dir: str | Path | None = None, url: str | None = None, collection: str = COLLECTION,
+                 require_existing: bool = False, folder: str = CHROMA_DIR):
+        """`require_existing`: the caller knows articles were stored, so a missing chroma.sqlite3 is damage.
+        `folder`: the directory under `data_dir` (reindex builds a fresh index beside the old one)."""
+        self.sqlite_path: Path | None = None  # the embedded store's file, which `purge_deleted` rewrites
+        self.location = url or str(Path(data_dir or "data") / folder)
+        self.collection_name = collection
+        if not url:
+            self._check_present(Path(self.location), require_existing)
+            self.sqlite_path = Path(self.location) / "chroma.sqlite3"
+        with self._faults():
+            self._open(url, collection)
+
+    @staticmethod
+    def _check_present(path: Path, require_existing: bool) -> None:
+        if (path / "chroma.sqlite3").exists():
+            return
+        segments = path.is_dir() and any(p.is_dir() for p in path.iterdir())
+        if segments or require_existing:
+            why = "while the article store holds articles" if require_existing else "while its index segments remain"
+            raise IndexDamaged(path / "chroma.sqlite3", f"is missing {why}")
+
+    @contextmanager
+    def _faults(self, article_ids: Sequence[str] = ()) -> Iterator[None]:
+        try:
+            yield
+        except (IndexDamaged, DiskFull):
+            raise
+        except Exception as exc:
+            # chromadb's own clean-up after a failed open can fail too (1.x: an AttributeError), so the
+            # sqlite error may be the context of the exception that arrives here.
+            for cause in _chain(exc):
+                if is_disk_full(cause):
+                    raise DiskFull(self.sqlite_path or self.location, article_ids) from exc
+                if self.sqlite_path is not None and _is_store_error(cause) and is_corruption(cause):
+                    raise IndexDamaged(self.sqlite_path, f"is damaged ({_problem(cause)})") from exc
+            raise
+
+    def _open(self, url: str | None, collection: str) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
         settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-        self.sqlite_path: Path | None = None  # the embedded store's file, which `purge_deleted` rewrites
         if url:
             parsed = urlparse(url)
             if parsed.scheme not in ("http", "https") or not parsed.hostname:
@@ -151,21 +219,43 @@ class ChromaStore:
                 ssl=parsed.scheme == "https",
                 settings=settings,
             )
-            self.location = url
         else:
-            path = Path(data_dir or "data") / "chroma"
+            path = Path(self.location)
             path.mkdir(parents=True, exist_ok=True)
-            self.client = chromadb.PersistentClient(path=str(path), settings=settings)
-            self.location = str(path)
-            self.sqlite_path = path / "chroma.sqlite3"
+            try:
+                self.client = chromadb.PersistentClient(path=str(path), settings=settings)
+            except Exception:
+                _forget_client(str(path))
+                raise
         # No embedding function: we always pass vectors, and Chroma's default one would download a model.
         self.collection = self.client.get_or_create_collection(
             collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
         )
 
+    def close(self) -> None:
+        """Let go of the files (chromadb keeps one client per path and process until closed)."""
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # already closed, or an older chromadb: nothing to let go of
+                pass
+
+    @_translated
+    def reset(self) -> None:
+        """Drop every chunk: delete the collection and create it empty (reindex on a Chroma server)."""
+        try:
+            self.client.delete_collection(self.collection_name)
+        except Exception:  # not there (a rerun after a crash right after the delete)
+            pass
+        self.collection = self.client.get_or_create_collection(
+            self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+
+    @_translated
     def count(self) -> int:
         return self.collection.count()
 
+    @_translated
     def version(self) -> str | None:
         """A stamp that changes with every write to the collection, read in constant time: the log
         position Chroma has applied to it (embedded store). None for a server: it offers no such
@@ -205,13 +295,19 @@ class ChromaStore:
         batch = self._max_batch()
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
-            self.collection.upsert(
-                ids=[storage_id(c) for c in part],
-                documents=[c.text for c in part],
-                embeddings=[list(map(float, e)) for e in embeddings[i:i + batch]],
-                metadatas=[chunk_metadata(c, extra.get(c.article_id)) for c in part],
-            )
+            with self._faults(list(dict.fromkeys(c.article_id for c in part))):
+                self._upsert(part, embeddings[i:i + batch], extra)
 
+    def _upsert(self, part: Sequence[Chunk], embeddings: Sequence[Sequence[float]],
+                extra: Mapping[str, Mapping[str, object]]) -> None:
+        self.collection.upsert(
+            ids=[storage_id(c) for c in part],
+            documents=[c.text for c in part],
+            embeddings=[list(map(float, e)) for e in embeddings],
+            metadatas=[chunk_metadata(c, extra.get(c.article_id)) for c in part],
+        )
+
+    @_translated
     def article_states(self, article_ids: Iterable[str], batch: int = 500) -> dict[str, ArticleState]:
         """What is stored for each of `article_ids`, with one query per `batch` ids."""
         ids = list(dict.fromkeys(article_ids))
@@ -227,6 +323,7 @@ class ChromaStore:
                 per_article[h] = (stored + 1, int(meta.get("n_chunks", 0)))
         return {a: ArticleState(c) for a, c in counts.items()}
 
+    @_translated
     def query(self, vector: Sequence[float], k: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
         """The `k` chunks nearest to `vector` that pass `filters`, with cosine similarity, best first."""
         if k < 1:
@@ -236,11 +333,13 @@ class ChromaStore:
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         return [(chunk_from_record(i, d, m or {}), 1.0 - float(dist)) for i, d, m, dist in rows]
 
+    @_translated
     def fingerprints(self) -> list[tuple[str, str]]:
         """(article_id, simhash) of every stored article that has one (read from its first chunk)."""
         got = self.collection.get(where={"chunk_index": 0}, include=["metadatas"])
         return [(str(m.get("article_id", "")), str(m["simhash"])) for m in got["metadatas"] or [] if m.get("simhash")]
 
+    @_translated
     def delete_article(self, article_id: str, keep_hash: str | None = None, purge: bool = True) -> None:
         """Remove an article's chunks, or only those not of version `keep_hash`; with `purge`
         (the default) their text is then purged from disk too (`purge_deleted`)."""
@@ -251,6 +350,7 @@ class ChromaStore:
         if purge:
             self.purge_deleted()
 
+    @_translated
     def purge_deleted(self) -> int:
         """Make the text of removed and overwritten chunks unreadable on disk (see the module docstring).
 
@@ -283,11 +383,13 @@ class ChromaStore:
         finally:
             con.close()
 
+    @_translated
     def chunks_of(self, article_id: str) -> list[Chunk]:
         got = self.collection.get(where={"article_id": article_id}, include=["documents", "metadatas"])
         chunks = [chunk_from_record(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return sorted(chunks, key=lambda c: c.index)
 
+    @_translated
     def chunks_of_articles(self, article_ids: Sequence[str], batch: int = 500) -> list[Chunk]:
         """Every stored chunk of these articles (any version), with one query per `batch` ids."""
         ids = list(dict.fromkeys(article_ids))
@@ -299,6 +401,7 @@ class ChromaStore:
             out += [chunk_from_record(c, d, m) for c, d, m in zip(got["ids"], got["documents"], got["metadatas"])]
         return out
 
+    @_translated
     def chunks(self, ids: Sequence[str] | None = None, with_text: bool = True, page: int = 5000) -> list[Chunk]:
         """The stored chunks with these `ids` (missing ones are left out), or every chunk, paged.
         Without `with_text` only metadata is read (Chunk.text is "")."""
@@ -328,6 +431,7 @@ class ChromaStore:
             text = text[:chunk.start] + " " * max(0, chunk.start - len(text)) + chunk.text
         return text
 
+    @_translated
     def list_articles(self, page: int = 5000) -> list[dict]:
         """One row per stored article: id, title, published_at, source, url, chunks."""
         rows: dict[str, dict] = {}
@@ -347,3 +451,29 @@ class ChromaStore:
                 break
             offset += page
         return sorted(rows.values(), key=lambda r: (r["published_at"], r["id"]))
+
+
+def _is_store_error(exc: BaseException) -> bool:
+    """An error from chromadb or sqlite3 (not, say, a bug's TypeError that happens to mention a disk)."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    return type(exc).__module__.startswith("chromadb")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc` and the exceptions it was raised from or while handling, nearest first."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _forget_client(path: str) -> None:
+    """Drop chromadb's cached client for `path` after a failed open: chromadb (1.x) caches the system
+    before starting it, so every later open in this process would get the broken one (and a
+    misleading "Could not connect to tenant") instead of trying the file again."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    getattr(SharedSystemClient, "_identifier_to_system", {}).pop(path, None)
+    getattr(SharedSystemClient, "_identifier_to_refcount", {}).pop(path, None)

@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from assistant import Settings
+    from index.errors import IndexDamaged, WriteLocked
 
     from .server import serve
 
@@ -34,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         options = server_options(args)
         settings = Settings.from_env(data_dir=args.data_dir, generator=args.generator, chroma_url=args.chroma_url)
         return serve(settings, args.host, args.port, **options)
+    except (IndexDamaged, WriteLocked, OSError) as exc:  # a fault in the data dir: one line naming the fix
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except ValueError as exc:  # e.g. a malformed --generator name or --auth
         parser.error(str(exc))
 

@@ -1,8 +1,10 @@
-"""Command line: `python -m assistant` or `citewire` {ingest,ask,list,remove,serve}.
+"""Command line: `python -m assistant` or `citewire` {ingest,ask,list,remove,reindex,serve}.
 
 Each subcommand lives in its own module with `configure(parser)` and
 `run(args) -> exit code`; its docstring is its --help text. This is an entry
 point, so it is where the environment is read (via Settings.from_env).
+A fault (a damaged index, a full disk, a data dir another writer holds too
+long) is printed as one `error: ...` line with exit status 2, not a traceback.
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ import os
 import sys
 
 from ..settings import offline_environment
-from . import ask, ingest, list_articles, remove, serve
+from . import ask, ingest, list_articles, reindex, remove, serve
 
 __all__ = ["main"]
 
-COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove, "serve": serve}
+COMMANDS = {"ingest": ingest, "ask": ask, "list": list_articles, "remove": remove, "reindex": reindex,
+            "serve": serve}
 
 
 def common_options(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command].run(args)
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:  # ours name the file and what to do; OSError: a full disk, say
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -51,6 +51,7 @@ def run(args) -> int:
     from assistant import Settings, build_library
 
     library = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url))
+    library.on_wait(lambda message: print(message, file=sys.stderr, flush=True))  # another writer holds the dir
     progress = _Progress(enabled=not args.quiet and not args.json and sys.stderr.isatty())
     try:
         report = library.ingest(args.paths, on_article=progress, keep_duplicates=args.keep_duplicates)

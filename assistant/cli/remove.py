@@ -16,7 +16,9 @@ def run(args) -> int:
     from assistant import Settings, build_library
 
     # Through the Library, so derived indexes (keyword search) follow the removal.
-    removed = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url)).remove(args.ids)
+    library = build_library(Settings.from_env(data_dir=args.data_dir, chroma_url=args.chroma_url))
+    library.on_wait(lambda message: print(message, file=sys.stderr, flush=True))  # another writer holds the dir
+    removed = library.remove(args.ids)
     missing = [a for a in dict.fromkeys(args.ids) if a not in removed]
     for article_id in removed:
         print(f"removed {article_id}")
