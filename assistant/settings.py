@@ -89,6 +89,15 @@ class Settings:
     def models_dir(self) -> Path:
         return self.model_cache_dir or self.data_dir / "models"
 
+    @property
+    def archive_key(self) -> str:
+        """Which archive these settings open (data dir and Chroma server), as a short opaque key: a running
+        server reports it so a CLI knows whether that server answers from the same archive."""
+        import hashlib
+
+        where = f"{self.data_dir.resolve()}|{self.chroma_url or ''}"
+        return hashlib.sha256(where.encode()).hexdigest()[:16]
+
     def replace(self, **changes) -> "Settings":
         """A copy with `changes`; an unknown key raises ValueError naming it."""
         known = {f.name for f in dataclasses.fields(self)}

@@ -160,7 +160,8 @@ def test_bad_requests_get_clear_4xx_errors(api):
 
 def test_articles_list_ingest_and_remove_over_http(api, tmp_path):
     health = httpx.get(api.url + "/api/health").json()
-    assert health == {"status": "ok", "chunks": 7, "generator": "extractive"}
+    assert health == {"status": "ok", "chunks": 7, "generator": "extractive",
+                      "archive": api.assistant.settings.archive_key}
     listed = httpx.get(api.url + "/api/articles").json()
     assert [a["id"] for a in listed] == ["kyodo-2022-02-21-biden-putin-summit"]
     story = b"Zorbtown elects a mayor\n\nQuentin Marsh was elected mayor of Zorbtown on Tuesday.\n"

@@ -253,7 +253,8 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
     @app.get("/api/health", tags=["archive"])
     def health() -> dict:
         """Liveness and what is loaded: stored chunks and the generator."""
-        return {"status": "ok", "chunks": library.count(), "generator": assistant.generator.name}
+        return {"status": "ok", "chunks": library.count(), "generator": assistant.generator.name,
+                "archive": assistant.settings.archive_key}
 
     @app.get("/v1/models", tags=["openai"])
     def models() -> dict:
