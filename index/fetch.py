@@ -8,6 +8,7 @@ the loader picks a format from the content type.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import urllib.error
 import urllib.request
@@ -54,6 +55,8 @@ def fetch_url(url: str, timeout: float = 20.0, max_bytes: int = 50 * 1024 * 1024
         raise ValueError(f"cannot fetch (HTTP {exc.code} {exc.reason})") from None
     except (urllib.error.URLError, OSError) as exc:
         raise ValueError(_network_reason(exc)) from None
+    except http.client.HTTPException as exc:  # InvalidURL ("https://a b", a NUL, a bad port), IncompleteRead
+        raise ValueError(f"cannot fetch ({exc})") from None
     except ValueError as exc:  # malformed URL
         raise ValueError(f"cannot fetch ({exc})") from None
     if len(data) > max_bytes:

@@ -65,6 +65,11 @@ MAX_FILE_BYTES = 50 * 1024 * 1024
 _NOTHING_FOUND = "no articles found (no records or feed entries)"
 
 _KNOWN_FIELDS = {"id", "title", "text", "url", "source", "published_at"}
+# Record fields never kept as extras: ingest stores the dedup fingerprint under this name, and a
+# record's own "simhash" would replace it (and crash every later run that reads it back).
+_RESERVED_EXTRAS = {"simhash"}
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 # "kyodo-2022-02-21-biden-putin-summit.txt": source, date, slug
 _FILENAME_META = re.compile(r"^(?P<source>[a-z]+)-(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>.+)$")
 # "Source: Reuters", "Published: Feb. 21, 2022" lines at the top of a plain-text article.
@@ -230,26 +235,58 @@ def article_from_record(record: dict, origin: str) -> Article:
         text, short = with_headline(" ".join(str(record.get("title") or "").split()), text, "record")
         if short:
             raise ValueError(short)
-    article_id = str(record.get("id") or url or content_hash(text))
+    article_id = str(record.get("id") or "").strip() or url or content_hash(text)
     published_at, partial = date_fields(read_date(record.get("published_at")))
     return Article(
         id=article_id,
-        title=str(record.get("title") or headline_from(text)),
+        title=" ".join(str(record.get("title") or "").split()) or headline_from(text),
         text=text,
         url=url,
         source=str(record.get("source") or cleaned.source),
         published_at=published_at,
         origin=origin,
-        extra={**{k: v for k, v in record.items() if k not in _KNOWN_FIELDS}, **partial},
+        extra={**{k: v for k, v in record.items() if k not in _KNOWN_FIELDS | _RESERVED_EXTRAS}, **partial},
     )
+
+
+def _without_surrogates(data):
+    """Parsed JSON with lone surrogates ("\\ud800" escapes) replaced by U+FFFD: they cannot be stored as UTF-8."""
+    def fix(value):
+        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    if not isinstance(data, (list, dict)):
+        return fix(data)
+    todo = [data]  # a loop, not recursion: the parser allows nesting deeper than a recursive walk would
+    while todo:
+        node = todo.pop()
+        pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+        if isinstance(node, dict):
+            node.clear()
+        for key, value in pairs:
+            node[fix(key)] = fix(value)
+            if isinstance(value, (list, dict)):
+                todo.append(value)
+    return data
+
+
+def _parse_json(text: str):
+    """json.loads, with nesting too deep for the parser as a ValueError and lone surrogates made harmless."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    return _without_surrogates(data) if _SURROGATE_ESCAPE.search(text) else data
 
 
 def _load_records(origin: str, raw: str, whole_json: bool) -> Iterator[Article | LoadFailure]:
     if whole_json:
         try:
-            data = json.loads(raw)
+            data = _parse_json(raw)
         except json.JSONDecodeError as exc:
             yield LoadFailure(origin, f"invalid JSON ({exc.msg} at line {exc.lineno})")
+            return
+        except ValueError as exc:
+            yield LoadFailure(origin, f"invalid JSON ({exc})")
             return
         from .feeds import articles_from_json_feed, is_json_feed
 
@@ -268,7 +305,7 @@ def _load_records(origin: str, raw: str, whole_json: bool) -> Iterator[Article |
             continue
         where = f"{origin}:{lineno}"
         try:
-            yield article_from_record(json.loads(line), where)
+            yield article_from_record(_parse_json(line), where)
         except json.JSONDecodeError as exc:
             yield LoadFailure(where, f"malformed JSON line ({exc.msg})")
         except ValueError as exc:
