@@ -94,7 +94,7 @@ class _Writer:
         chunks = [c for p in batch for c in p.chunks]
         if self.records is not None:  # the record first: chunks never exist without one
             self.records.put([p.article for p in batch])
-        self.store.add(chunks, vectors, extra={p.article.id: {"simhash": p.fingerprint, **p.article.extra}
+        self.store.add(chunks, vectors, extra={p.article.id: {**p.article.extra, "simhash": p.fingerprint}
                                                for p in batch})
         for p in batch:
             article, article_chunks, existed = p.article, p.chunks, p.existed

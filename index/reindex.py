@@ -82,7 +82,7 @@ def rebuild_store(articles: Iterable[Article], embedder: Embedder, store: Chroma
     def flush() -> None:
         chunks = [c for _, cs in pending for c in cs]
         vectors = embedder.embed_batch([embedding_text(c.title, c.text) for c in chunks])
-        store.add(chunks, vectors, extra={a.id: {"simhash": simhash(a.text), **a.extra} for a, _ in pending})
+        store.add(chunks, vectors, extra={a.id: {**a.extra, "simhash": simhash(a.text)} for a, _ in pending})
         pending.clear()
 
     for article in articles:
