@@ -17,6 +17,8 @@ import sys
 import urllib.error
 import urllib.request
 
+from .terminal import printable
+
 DEFAULT_SERVER = "http://127.0.0.1:7860"
 
 
@@ -68,10 +70,11 @@ def _print(answer: dict, as_json: bool) -> None:
                           "citations": [{k: c.get(k) for k in keys} for c in answer["citations"]],
                           "timings": answer.get("timings", {})}, ensure_ascii=False))
         return
-    print(answer["answer"])
+    print(printable(answer["answer"]))
     for c in answer["citations"]:
-        print(f"  [{c['n']}] {c['title']} ({c.get('source') or c['article_id']}, {c.get('published_at') or 'undated'})")
-        print(f"      \u201c{c['quote']}\u201d  (chars {c['start']}-{c['end']})")
+        where = f"{c.get('source') or c['article_id']}, {c.get('published_at') or 'undated'}"
+        print(printable(f"  [{c['n']}] {c['title']} ({where})"))
+        print(printable(f"      \u201c{c['quote']}\u201d  (chars {c['start']}-{c['end']})"))
 
 
 def run(args) -> int:

@@ -19,6 +19,8 @@ import re
 import sys
 from pathlib import Path
 
+from .terminal import printable
+
 
 def configure(parser) -> None:
     parser.add_argument("paths", nargs="+", help="files, folders or http(s) URLs to ingest")
@@ -101,8 +103,8 @@ def run(args) -> int:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
         for failure in report.failed:
-            print(f"skipped {failure}", file=sys.stderr)
+            print(printable(f"skipped {failure}"), file=sys.stderr)
         for duplicate in report.duplicates:
-            print(f"duplicate {duplicate}", file=sys.stderr)
+            print(printable(f"duplicate {duplicate}"), file=sys.stderr)
         print(report.summary())
     return 0 if report.ok else 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .terminal import printable
+
 
 def configure(parser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON list of id, title, published_at, "
@@ -18,6 +20,6 @@ def run(args) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
     for row in rows:
-        print(f"{row['id']}\t{row['published_at'] or '-'}\t{row['chunks']}\t{row['title']}")
+        print(printable(f"{row['id']}\t{row['published_at'] or '-'}\t{row['chunks']}\t{row['title']}"))
     print(f"{len(rows)} articles")
     return 0
