@@ -5,8 +5,12 @@ numbered excerpts fenced as data and the question) through `stream_chat` and
 yields the text as it arrives. `openai_compatible` (vLLM, llama.cpp server,
 LM Studio, OpenAI) and `ollama` build one; their llama-index integrations are
 imported only when the first question is asked, and llama-index types never
-leave this module. A backend failure (server down, timeout, HTTP error) is
-raised as `GeneratorError` with a one-line reason.
+leave this module. A backend failure is raised as `GeneratorError` with a
+one-line reason naming the server: unreachable, no answer within
+`request_timeout_s` (no byte for that long; `timed_out` is set), HTTP error,
+a reply broken off mid-stream (the connection closed, or the stream ended
+without a finish reason / `done`), or a reply that is not a chat response
+(not JSON, wrong schema, nothing at all). The reason never quotes the reply.
 
 It does not verify or cite anything: the [n] markers a model writes are only
 a hint, discarded and recomputed by `ground.ground_answer`. It does not retry
@@ -149,23 +153,55 @@ def _drop_thinking(pieces: Iterable[str]) -> Iterator[str]:
         yield buffered
 
 
-def _explain(exc: Exception, server: str, url: str, timeout: float | None) -> str:
-    """One line for the user: unreachable, too slow, or refused (with the server's own message)."""
+_BROKEN_OFF = {"RemoteProtocolError", "ReadError", "IncompleteRead", "ChunkedEncodingError"}
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError)  # JSON and schema errors among them
+_DETAIL_CHARS = 200
+
+
+def _explain(exc: Exception, server: str, url: str, timeout: float | None, started: bool = False) -> GeneratorError:
+    """One line for the user: unreachable, too slow, broke off, unreadable or refused. Never the reply's text:
+    a 5xx body or a half-sent reply may hold unchecked model output, so only a 4xx refusal's message is kept."""
     chain = [exc]
     while (nxt := chain[-1].__cause__ or chain[-1].__context__) is not None and nxt not in chain:
         chain.append(nxt)
     names = {type(x).__name__ for x in chain}
     root = str(chain[-1]) or type(chain[-1]).__name__
+    where = f"the {server} server at {url}"
     if any(isinstance(x, TimeoutError) for x in chain) or names & {"APITimeoutError", "TimeoutException",
                                                                      "ReadTimeout", "ConnectTimeout"}:
-        return f"the {server} server at {url} did not answer within {timeout}s ({root})"
+        return GeneratorError(f"{where} did not answer within {timeout}s ({root[:_DETAIL_CHARS]})", timed_out=True)
+    if names & _BROKEN_OFF or (started and any(isinstance(x, ConnectionError) for x in chain)):
+        return GeneratorError(f"{where} broke off its reply (the connection closed before the answer was complete)")
     if any(isinstance(x, ConnectionError) for x in chain) or names & {"APIConnectionError", "ConnectError"}:
-        return f"cannot reach the {server} server at {url}: {root}"
-    return f"the {server} server at {url} failed: {str(exc) or root}"
+        return GeneratorError(f"cannot reach {where}: {root[:_DETAIL_CHARS]}")
+    status = next((x.status_code for x in chain if isinstance(getattr(x, "status_code", None), int)), None)
+    if status is not None and status >= 500:
+        return GeneratorError(f"{where} failed with HTTP {status} (a server error)")
+    if status is not None:
+        return GeneratorError(f"{where} failed: HTTP {status}: {str(exc)[:_DETAIL_CHARS]}")
+    if isinstance(exc, _UNREADABLE) or names & {"JSONDecodeError", "ValidationError"}:
+        return GeneratorError(f"{where} sent a reply that is not a readable chat response ({type(exc).__name__})")
+    return GeneratorError(f"{where} failed: {type(exc).__name__}")
+
+
+def _finished(raw) -> bool | None:
+    """Whether a streamed chunk's raw reply says the answer is complete: OpenAI's finish_reason, Ollama's
+    done; None when the chunk's format is not known (then completeness is not checked)."""
+    if isinstance(raw, dict) and "done" in raw:
+        return bool(raw["done"])
+    choices = raw.get("choices") if isinstance(raw, dict) else getattr(raw, "choices", None)
+    if isinstance(choices, list):
+        return any((c.get("finish_reason") if isinstance(c, dict) else getattr(c, "finish_reason", None))
+                   for c in choices)
+    return None
 
 
 class ChatLLMGenerator:
-    """A Generator over any llama-index LLM with `stream_chat` (built lazily by `load_llm`)."""
+    """A Generator over any llama-index LLM with `stream_chat` (built lazily by `load_llm`).
+
+    Thread-safe: each question is its own HTTP request; the backend server queues them itself."""
+
+    thread_safe = True
 
     def __init__(self, load_llm: Callable[[], Any], *, name: str, server: str = "chat", url: str = "",
                  settings: Settings = DEFAULT_SETTINGS):
@@ -197,15 +233,26 @@ class ChatLLMGenerator:
         llm = self.load()
         chat = [ChatMessage(role=role, content=text) for role, text in self.messages(question, passages, history)]
 
+        seen = {"chunks": 0, "finished": None}  # finished: None while the reply's format tells nothing
+
         def deltas() -> Iterator[str]:
             for chunk in llm.stream_chat(chat):
+                seen["chunks"] += 1
+                done = _finished(getattr(chunk, "raw", None))
+                if done is not None:
+                    seen["finished"] = bool(seen["finished"]) or done
                 if chunk.delta:
                     yield chunk.delta
 
         try:
             yield from _drop_thinking(deltas())
         except Exception as exc:  # whatever the client raised: say which server and why, keep the cause
-            raise GeneratorError(_explain(exc, self.server, self.url, self.timeout)) from exc
+            raise _explain(exc, self.server, self.url, self.timeout, started=seen["chunks"] > 0) from exc
+        where = f"the {self.server} server at {self.url}"
+        if seen["chunks"] == 0:
+            raise GeneratorError(f"{where} sent no chat response (an empty or unreadable reply)")
+        if seen["finished"] is False:  # a reply cut off with the connection: its text is not an answer
+            raise GeneratorError(f"{where} broke off its reply (the stream ended before the answer was complete)")
 
 
 def _checked_url(url: str, what: str, default_path: str = "") -> str:

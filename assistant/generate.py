@@ -21,12 +21,21 @@ NOT_FOUND = "Not in the articles."
 
 
 class GeneratorError(RuntimeError):
-    """A generator backend could not produce a draft (unreachable, timed out, or refused)."""
+    """A generator backend could not produce a draft (unreachable, timed out, refused, broke off, or sent a
+    reply that could not be read). `timed_out`: it did not answer in time (the API says 504, not 502)."""
+
+    def __init__(self, message: str = "", *, timed_out: bool = False):
+        super().__init__(message)
+        self.timed_out = timed_out
 
 
 @runtime_checkable
 class Generator(Protocol):
-    """Writes a draft answer from passages. Must not use knowledge beyond them."""
+    """Writes a draft answer from passages. Must not use knowledge beyond them.
+
+    Optional: `thread_safe = True` when `stream` may run for several questions at once (the server then
+    answers that many in parallel); without it, questions take turns (a llama.cpp context is not thread-safe).
+    """
 
     name: str
 

@@ -37,6 +37,7 @@ def bundled_gguf_path(cache_dir: str | Path) -> Path:
 
 class LlamaCppGenerator:
     name = "local"
+    thread_safe = False  # one llama.cpp context: the server's ModelGate gives it one question at a time
 
     def __init__(self, model_path: str | Path, settings: Settings):
         self.model_path = Path(model_path)

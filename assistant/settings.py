@@ -75,6 +75,9 @@ class Settings:
     llm_context_window: int = 4096  # tokens: llama.cpp's n_ctx, Ollama's num_ctx, llama-index metadata for the others
     chat_history_turns: int = 4  # earlier messages (user + assistant) a chat model sees
     max_prompt_chars: int = 12000  # cap on a chat prompt (about 3000 tokens); excerpts are dropped to fit
+    # Serving (ui/server.py, ui/gate.py): questions wait in one line for the model, shared by the page and the API.
+    parallel_answers: int = 4  # questions answered at once by a thread-safe generator (local: always 1)
+    queue_limit: int = 24  # questions that may wait for the model; one more is refused (HTTP 503, Retry-After)
 
     def __post_init__(self):
         object.__setattr__(self, "data_dir", Path(self.data_dir))

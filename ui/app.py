@@ -20,13 +20,14 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
-from assistant import Answer, Assistant, GeneratorError
+from assistant import Assistant
 
-from .ask import ArchiveWatch, example_questions, form_filters, with_top_k
+from .ask import ArchiveWatch, ask_events, example_questions, form_filters, render_busy, render_waiting, with_top_k
 from .archive import ARTICLE_COLUMNS, MAX_UPLOAD_BYTES, UPLOAD_TYPES, article_rows, corpus_stats, render_report, \
     save_uploads
 from .cards import CARDS_CSS, cited_articles, render_article, render_cards
 from .export import export_markdown
+from .gate import ModelGate, QueueFull
 from .history import ANSWER_END, message_text, plain_history
 from .render import _escape as escape_markdown
 from .render import render_answer, render_progress
@@ -37,9 +38,17 @@ TITLE = "Citewire"
 CSS = CARDS_CSS
 
 
-def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES):
-    """The page for `assistant`; uploads are saved under `upload_dir` (default: <data_dir>/uploads)."""
+def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+              gate: ModelGate | None = None):
+    """The page for `assistant`; uploads are saved under `upload_dir` (default: <data_dir>/uploads).
+
+    Questions wait for the model in `gate`'s line (default: a gate of the page's own; the server passes
+    the one its API uses), so the page can run them all at once and each reader sees their place."""
     import gradio as gr
+
+    from .server import make_gate
+
+    gate = gate or make_gate(assistant)
 
     library = assistant.library
     uploads = Path(upload_dir) if upload_dir else Path(assistant.settings.data_dir) / "uploads"
@@ -55,17 +64,35 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
             yield (gr.skip(),) * 7
             return
         turns = plain_history(history)
-        shown = list(history or []) + [{"role": "user", "content": message},
-                                       {"role": "assistant", "content": render_progress("search")}]
-        yield (shown, "") + (gr.skip(),) * 5
+        shown = list(history or []) + [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+
+        def note(text: str) -> tuple:
+            shown[-1] = {"role": "assistant", "content": text}
+            return (shown, "") + (gr.skip(),) * 5
+
         watch.sync()
         try:
-            filters = form_filters(date_from, date_to, sources)
-            stream: Iterator = with_top_k(assistant, top_k).ask_stream(
-                message, turns, as_of=(as_of or "").strip() or date.today(), filters=filters)
-            words = 0
-            for item in stream:
-                if isinstance(item, Answer):
+            ticket = gate.ticket()
+        except QueueFull as exc:  # a clear message now, rather than a wait that ends in a timeout
+            yield note(render_busy(exc))
+            return
+        yield note(render_progress("search") if ticket.admitted else render_waiting(ticket.ahead()))
+        events = ask_events(with_top_k(assistant, top_k), message, turns, (as_of or "").strip() or date.today(),
+                            form_filters(date_from, date_to, sources), ticket)
+        try:
+            for event in events:
+                if event[0] == "queue":
+                    yield note(render_waiting(event[1]))
+                elif event[0] == "progress":
+                    # Only the fact that a draft is being checked, never its words.
+                    yield note(render_progress(event[1], event[2]))
+                elif event[0] == "error":
+                    failure = event[1]
+                    # A malformed filter date is the question's fault; anything else is the model's side.
+                    lead = "Could not search" if failure.kind == "input" else "Could not answer"
+                    yield note(f"{lead}: {escape_markdown(failure.message)}")
+                else:
+                    item = event[1]
                     answers = list(answers or []) + [item]
                     shown[-1] = {"role": "assistant", "content": render_answer(item)}
                     choices = cited_articles(answers)
@@ -76,16 +103,8 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                                gr.update(choices=choices, value=first), show_article(first, answers), download)
                     finally:  # gradio has copied it into its cache by the time it asks for more
                         shutil.rmtree(Path(download).parent, ignore_errors=True)
-                    return
-                drafted = len(item.split())
-                words += drafted
-                # Only the fact that a draft is being checked, never its words.
-                if words == drafted or words % 8 < drafted:
-                    shown[-1] = {"role": "assistant", "content": render_progress("check", words)}
-                    yield (shown, "") + (gr.skip(),) * 5
-        except (ValueError, GeneratorError) as exc:  # a malformed filter date, an unreachable model server
-            shown[-1] = {"role": "assistant", "content": f"Could not search: {escape_markdown(str(exc))}"}
-            yield (shown, "") + (gr.skip(),) * 5
+        finally:
+            events.close()  # a reader who left while waiting leaves the line
 
     def show_article(article_id: str | None, answers: list) -> str:
         if not article_id:
@@ -213,8 +232,9 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
 
         chat_in = [question, chatbot, answers, date_from, date_to, sources, as_of, top_k]
         chat_out = [chatbot, question, answers, cards, article_pick, article_view, export_btn]
-        question.submit(respond, chat_in, chat_out, api_name="ask", concurrency_limit=1)
-        ask_btn.click(respond, chat_in, chat_out, api_visibility="private", concurrency_limit=1)
+        # No gradio limit on questions: they wait in the gate's line, shared with the API, and see their place.
+        question.submit(respond, chat_in, chat_out, api_name="ask", concurrency_limit=None)
+        ask_btn.click(respond, chat_in, chat_out, api_visibility="private", concurrency_limit=None)
         new_btn.click(new_chat, None, chat_out, api_visibility="private")
         chatbot.select(pick_answer, [chatbot, answers], [cards, article_pick, article_view], api_visibility="private")
         article_pick.change(show_article, [article_pick, answers], article_view, api_visibility="private")
@@ -225,16 +245,24 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                          concurrency_limit=1)
         refresh_btn.click(refresh, search, library_out, api_visibility="private")
         search.change(library_view, search, library_out, api_visibility="private")
-        # one llama.cpp model answers one question at a time; the chat and library events share that lock
-        gr.api(_chat_api(assistant, watch), api_name="chat")
+        gr.api(_chat_api(assistant, watch, gate), api_name="chat", concurrency_limit=None)
     return app
 
 
-def _chat_api(assistant: Assistant, watch: ArchiveWatch):
+def _chat_api(assistant: Assistant, watch: ArchiveWatch, gate: ModelGate):
     def chat(message: str, history: list | None = None) -> str:
         """The verified answer to `message` (with its sources) as Markdown; `history` in any chat format."""
         watch.sync()
-        return render_answer(assistant.ask(message, plain_history(history), as_of=date.today()))
+        try:
+            ticket = gate.ticket()
+        except QueueFull as exc:
+            return render_busy(exc)
+        event = None
+        for event in ask_events(assistant, message, plain_history(history), date.today(), {}, ticket):
+            pass
+        if event[0] == "error":
+            return f"Could not answer: {escape_markdown(event[1].message)}"
+        return render_answer(event[1])
 
     return chat
 

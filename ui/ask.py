@@ -1,19 +1,100 @@
-"""What the chat form adds to a question, without gradio: filters, top-k, examples, a fresh archive.
+"""Asking, as the page and the API both do it, without gradio: events, filters, top-k, a fresh archive.
 
-`form_filters` turns the filter fields into `Assistant.ask_stream`'s filters;
-`with_top_k` gives the same Assistant parts under another top-k (nothing is
-rebuilt or reloaded); `ArchiveWatch` refreshes the keyword index when another
-process (the CLI) changed the stored articles, so the page finds them without
-a restart; `example_questions` picks example questions for the loaded archive.
+`ask_events` runs one question behind the shared `ModelGate` (ui/gate.py) and
+reports what happens as events, the page and the API each rendering them their
+own way; `form_filters` turns the filter fields into `Assistant.ask_stream`'s
+filters; `with_top_k` gives the same Assistant parts under another top-k
+(nothing is rebuilt or reloaded); `ArchiveWatch` refreshes the keyword index
+when another process (the CLI) changed the stored articles, so the page finds
+them without a restart; `example_questions` picks example questions.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+from dataclasses import dataclass
+from typing import Iterator
 
-from assistant import Assistant
+from assistant import Answer, Assistant, GeneratorError
 
-__all__ = ["ArchiveWatch", "EXAMPLES", "example_questions", "form_filters", "with_top_k"]
+from .gate import Ticket
+
+__all__ = ["ArchiveWatch", "EXAMPLES", "Failure", "ask_events", "example_questions", "form_filters", "with_top_k"]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why a question got no answer. `kind`: "timeout" (the model backend did not answer in time), "backend"
+    (it was unreachable, refused, broke off or sent an unreadable reply), "input" (a bad filter or date) or
+    "internal"; `status` is what the API answers with (504 for a timeout, else 502)."""
+
+    message: str
+    kind: str
+
+    @property
+    def status(self) -> int:
+        return 504 if self.kind == "timeout" else 502
+
+    @property
+    def backend(self) -> bool:
+        return self.kind in ("timeout", "backend")
+
+
+def _failure(exc: Exception) -> Failure:
+    if isinstance(exc, GeneratorError):
+        return Failure(str(exc), "timeout" if getattr(exc, "timed_out", False) else "backend")
+    if isinstance(exc, ValueError):
+        return Failure(str(exc), "input")
+    return Failure(f"{type(exc).__name__}: {exc}", "internal")
+
+
+def ask_events(assistant: Assistant, question: str, turns: list, as_of, filters: dict, ticket: Ticket
+               ) -> Iterator[tuple]:
+    """Start answering now; the events, in order: ("queue", questions_ahead) while waiting for the model
+    (only when it is busy), ("progress", "search", 0) once admitted, ("progress", "check", words_drafted),
+    then ("answer", Answer) or ("error", Failure). The caller closes nothing: the ticket is freed here.
+
+    The question runs to its end in a worker thread of its own, so a client that hangs up mid-answer never
+    leaves a generator (and the model it holds) half-run; one that hangs up while waiting leaves the line.
+    Draft words are counted, never passed on: an error never carries draft text."""
+    events: queue.Queue = queue.Queue()
+    gone = threading.Event()
+
+    def work():
+        with ticket:
+            for ahead in ticket.wait(cancel=gone):
+                events.put(("queue", ahead))
+            if not ticket.admitted:
+                return
+            events.put(("progress", "search", 0))
+            try:
+                words = 0
+                for item in assistant.ask_stream(question, turns, as_of=as_of, filters=filters):
+                    if isinstance(item, Answer):
+                        events.put(("answer", item))
+                        return
+                    drafted = len(item.split())
+                    words += drafted
+                    if words == drafted or words % 8 < drafted:
+                        events.put(("progress", "check", words))
+                events.put(("error", Failure("the assistant gave no answer", "internal")))
+            except Exception as exc:  # noqa: BLE001 - reported to the client as an answer-level error
+                events.put(("error", _failure(exc)))
+
+    threading.Thread(target=work, name="citewire-ask", daemon=True).start()
+    return _drain(events, gone)
+
+
+def _drain(events: queue.Queue, gone: threading.Event) -> Iterator[tuple]:
+    try:
+        while True:
+            event = events.get()
+            yield event
+            if event[0] in ("answer", "error"):
+                return
+    finally:
+        gone.set()  # heard only while still waiting in line
 
 EXAMPLES = ["Who proposed the summit?", "What did Belarus say about Russian forces?",
             "What is the name of Ukraine's president?"]

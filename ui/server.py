@@ -7,14 +7,24 @@ Routes (OpenAPI docs at `/docs`):
   exactly as the page reads its own, so follow-ups ("When did he call them?") are rewritten the same way.
   The reply's message carries two extra fields, `citations` (article id, title, source, date, url, quote,
   start/end offsets) and `abstained` (true when the archive does not say: still a normal message), plus
-  `span`, `query`, `as_of` and `filters`; a stream carries them on its final chunk's `delta`. A stream
-  sends only checked text: while the assistant works, chunks with an empty delta and a `progress` field
-  ("search", then "check" with the words drafted, never the words); then the verified answer.
-  Extra request fields: `as_of` (YYYY-MM-DD), `filters` ({"date_from", "date_to", "sources"}), `top_k`.
+  `span`, `query`, `as_of`, `filters` and `queue_s` (seconds it waited for the model); a stream carries
+  them on its final chunk's `delta`. A stream sends only checked text: while the assistant works, chunks
+  with an empty delta and a `progress` field ("queue" with `ahead`, the questions before it, while it
+  waits for the model; "search"; then "check" with the words drafted, never the words); then the
+  verified answer. Extra request fields: `as_of` (YYYY-MM-DD), `filters` ({"date_from", "date_to",
+  "sources"}), `top_k`.
 - `POST /api/ask`: {question, history, as_of, filters, top_k} -> the Answer as JSON (`Answer.to_dict`
-  without the unchecked `draft` and without rejected claims).
+  without the unchecked `draft` and without rejected claims; `timings.queue` is the wait for the model).
 - `GET /api/articles`, `POST /api/articles` (multipart `files` and/or `urls`; or JSON {"urls": [...]}),
   `DELETE /api/articles/{id}`, `GET /api/health`.
+
+Load and faults: questions from the API and the page wait in one line (`ui/gate.py`), so a generator
+that is not thread-safe (the local llama.cpp model) answers one at a time, whoever asks. When
+`settings.queue_limit` questions already wait, a question is refused at once with 503 and Retry-After.
+When the model backend fails, the answer is an error, never draft text: the non-stream routes answer
+504 when it did not answer in time and 502 otherwise (`detail`: "could not answer: the <kind> server at
+<url> ..."); a stream, already 200, ends with a chunk whose content says "Could not answer: ..." and
+whose `error` is {message, type ("timeout", "backend", ...), code (504/502)}, then [DONE].
 
 Safety: HTTP basic auth over every route, the page included, when `auth` is given; request bodies
 and questions have size limits answered with 413 / 400; CORS only for the origins named. Binding to
@@ -28,7 +38,6 @@ where the page is mounted. It does not build the Assistant's parts: `serve` call
 import base64
 import hmac
 import json
-import queue
 import sys
 import tempfile
 import threading
@@ -38,14 +47,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Iterator
 
-from assistant import Answer, Assistant, GeneratorError, SearchFilters
+from assistant import Answer, Assistant, SearchFilters
 
 from .archive import MAX_UPLOAD_BYTES, safe_upload_name, save_uploads
-from .ask import ArchiveWatch, with_top_k
+from .ask import ArchiveWatch, ask_events, with_top_k
+from .gate import ModelGate, QueueFull
 from .history import message_text, plain_history
 
-__all__ = ["build_server", "serve", "answer_json", "citation_json", "MAX_QUESTION_CHARS", "MAX_REQUEST_BYTES",
-           "MODEL_NAME"]
+__all__ = ["build_server", "serve", "answer_json", "citation_json", "make_gate", "MAX_QUESTION_CHARS",
+           "MAX_REQUEST_BYTES", "MODEL_NAME"]
 
 MODEL_NAME = "citewire"
 MAX_QUESTION_CHARS = 2000  # a question longer than this is refused with 400
@@ -69,9 +79,17 @@ def answer_json(answer: Answer) -> dict:
     return out
 
 
-def _message_extras(answer: Answer) -> dict:
+def _message_extras(answer: Answer, queue_s: float = 0.0) -> dict:
     return {"citations": [citation_json(c) for c in answer.citations], "abstained": answer.abstained,
-            "span": answer.span, "query": answer.query, "as_of": answer.as_of, "filters": dict(answer.filters)}
+            "span": answer.span, "query": answer.query, "as_of": answer.as_of, "filters": dict(answer.filters),
+            "queue_s": round(queue_s, 3)}
+
+
+def make_gate(assistant: Assistant) -> ModelGate:
+    """The gate for `assistant`'s generator, sized by its settings (parallel_answers, queue_limit)."""
+    settings = assistant.settings
+    return ModelGate.for_generator(assistant.generator, parallel=getattr(settings, "parallel_answers", 4),
+                                   limit=getattr(settings, "queue_limit", 24))
 
 
 def _parse_auth(auth) -> tuple[str, str] | None:
@@ -144,43 +162,13 @@ async def _send_json(send, status: int, body: dict, extra_headers=()) -> None:
     await send({"type": "http.response.body", "body": data})
 
 
-def _ask_events(assistant: Assistant, question: str, turns: list, as_of, filters: dict) -> Iterator[tuple]:
-    """("progress", stage, words) while the assistant works, then ("answer", Answer) or ("error", message).
-
-    The question runs to its end in a worker thread of its own, so a client that hangs up mid-stream
-    never leaves a generator (and the model lock it holds) half-run. Draft words are counted, never passed on."""
-    events: queue.Queue = queue.Queue()
-
-    def work():
-        try:
-            words = 0
-            for item in assistant.ask_stream(question, turns, as_of=as_of, filters=filters):
-                if isinstance(item, Answer):
-                    events.put(("answer", item))
-                    return
-                drafted = len(item.split())
-                words += drafted
-                if words == drafted or words % 8 < drafted:
-                    events.put(("progress", "check", words))
-            events.put(("error", "the assistant gave no answer"))
-        except (ValueError, GeneratorError) as exc:
-            events.put(("error", str(exc)))
-        except Exception as exc:  # noqa: BLE001 - reported to the client, not swallowed silently
-            events.put(("error", f"{type(exc).__name__}: {exc}"))
-
-    yield ("progress", "search", 0)
-    threading.Thread(target=work, name="citewire-ask", daemon=True).start()
-    while True:
-        event = events.get()
-        yield event
-        if event[0] != "progress":
-            return
-
-
 def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = None, cors_origins=(),
                  max_request_bytes: int = MAX_REQUEST_BYTES, max_question_chars: int = MAX_QUESTION_CHARS,
-                 page: bool = True, upload_dir: str | Path | None = None):
-    """The FastAPI app: the API routes and (when `page`) the Gradio page mounted at `/`."""
+                 page: bool = True, upload_dir: str | Path | None = None, gate: ModelGate | None = None):
+    """The FastAPI app: the API routes and (when `page`) the Gradio page mounted at `/`.
+
+    `gate` (default: `make_gate(assistant)`) is the one line in front of the model that the API and the
+    page share: a generator that is not thread-safe answers one question at a time, whoever asks."""
     from fastapi import FastAPI, HTTPException, Request
     from fastapi.responses import JSONResponse, StreamingResponse
     from pydantic import BaseModel, ConfigDict, Field
@@ -189,6 +177,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
     library = assistant.library
     watch = ArchiveWatch(assistant)
     uploads = Path(upload_dir) if upload_dir else Path(assistant.settings.data_dir) / "uploads"
+    gate = gate or make_gate(assistant)
 
     class Filters(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -241,14 +230,23 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
             raise HTTPException(400, f"bad as_of or filters: {exc}") from None
         return question, day, flt
 
-    def answer_or_raise(model: Assistant, question, turns, day, flt) -> Answer:
+    def take_ticket():
+        """A place in the model's line, or 503 with Retry-After when too many questions already wait."""
+        try:
+            return gate.ticket()
+        except QueueFull as exc:
+            raise HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+
+    def answer_or_raise(model: Assistant, question, turns, day, flt) -> tuple[Answer, float]:
+        """The Answer and the seconds it waited for the model; a failure is 502 (504: the backend timed out)."""
         watch.sync()
+        ticket = take_ticket()
         event = None
-        for event in _ask_events(model, question, turns, day, flt):
+        for event in ask_events(model, question, turns, day, flt, ticket):
             pass
         if event[0] == "error":
-            raise HTTPException(502, f"could not answer: {event[1]}")
-        return event[1]
+            raise HTTPException(event[1].status, f"could not answer: {event[1].message}")
+        return event[1], ticket.waited_s
 
     @app.get("/api/health", tags=["archive"])
     def health() -> dict:
@@ -274,8 +272,8 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         model = with_top_k(assistant, request.top_k)
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if not request.stream:
-            answer = answer_or_raise(model, question, turns, day, flt)
-            message = {"role": "assistant", "content": answer.text, **_message_extras(answer)}
+            answer, waited = answer_or_raise(model, question, turns, day, flt)
+            message = {"role": "assistant", "content": answer.text, **_message_extras(answer, waited)}
             return {"id": ident, "object": "chat.completion", "created": created, "model": request.model,
                     "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
                     "usage": _usage(question, turns, answer.text)}
@@ -285,19 +283,27 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
                     "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
             return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
+        watch.sync()
+        ticket = take_ticket()  # before the stream starts, so a full line is a plain 503
+        # Started now: it answers (or leaves the line) even when the client hangs up before reading.
+        started = ask_events(model, question, turns, day, flt, ticket)
+
         def events() -> Iterator[str]:
-            watch.sync()
             yield chunk({"role": "assistant", "content": ""})
-            for event in _ask_events(model, question, turns, day, flt):
-                if event[0] == "progress":
+            for event in started:
+                if event[0] == "queue":
+                    yield chunk({}, progress={"stage": "queue", "ahead": event[1], "words_drafted": 0})
+                elif event[0] == "progress":
                     yield chunk({}, progress={"stage": event[1], "words_drafted": event[2]})
                 elif event[0] == "error":
-                    yield chunk({"content": f"Could not answer: {event[1]}"}, "stop", error={"message": event[1]})
+                    failure = event[1]
+                    yield chunk({"content": f"Could not answer: {failure.message}"}, "stop",
+                                error={"message": failure.message, "type": failure.kind, "code": failure.status})
                 else:
                     answer = event[1]
                     for piece in _pieces(answer.text):
                         yield chunk({"content": piece})
-                    yield chunk(_message_extras(answer), "stop")
+                    yield chunk(_message_extras(answer, ticket.waited_s), "stop")
             yield "data: [DONE]\n\n"
 
         return StreamingResponse(events(), media_type="text/event-stream",
@@ -309,9 +315,11 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if len(request.history) > MAX_MESSAGES:
             raise HTTPException(400, f"{len(request.history)} history messages; the limit is {MAX_MESSAGES}")
         question, day, flt = checked(request.question, request.as_of, request.filters)
-        answer = answer_or_raise(with_top_k(assistant, request.top_k), question, plain_history(request.history),
-                                 day, flt)
-        return answer_json(answer)
+        answer, waited = answer_or_raise(with_top_k(assistant, request.top_k), question,
+                                         plain_history(request.history), day, flt)
+        out = answer_json(answer)
+        out["timings"] = dict(out.get("timings") or {}, queue=round(waited, 3))
+        return out
 
     @app.get("/api/articles", tags=["archive"])
     def list_articles() -> list[dict]:
@@ -384,7 +392,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
 
         from .app import CSS, build_app
 
-        blocks = build_app(assistant, upload_dir=upload_dir)
+        blocks = build_app(assistant, upload_dir=upload_dir, gate=gate)
         app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, max_file_size=MAX_UPLOAD_BYTES,
                                   footer_links=["api"])
     app.add_middleware(_Guard, credentials=credentials, max_request_bytes=max_request_bytes)
