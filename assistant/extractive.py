@@ -25,6 +25,7 @@ __all__ = ["ExtractiveGenerator"]
 
 class ExtractiveGenerator:
     name = "extractive"
+    thread_safe = True  # no per-question state; the scorer's shared cache takes a lock
 
     def __init__(self, settings: Settings = DEFAULT_SETTINGS, scorer: RelevanceScorer | None = None,
                  ranker: AnswerRanker | None = None):

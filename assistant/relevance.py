@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -134,16 +135,19 @@ class QuestionCache:
     def __init__(self, size: int):
         self._items: OrderedDict = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()  # the server answers questions in parallel: look-up and eviction race
 
     def get(self, question: str, passages: Sequence[Passage], compute: Callable):
         key = (question, tuple((p.chunk_id, p.start, p.end) for p in passages))
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = compute(question, passages)
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute(question, passages)  # outside the lock: two threads may compute one key, harmlessly
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
         return value
 
 

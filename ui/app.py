@@ -18,11 +18,11 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Iterator
 
 from assistant import Assistant
 
-from .ask import ArchiveWatch, ask_events, example_questions, form_filters, render_busy, render_waiting, with_top_k
+from .ask import (ArchiveWatch, ask_events, example_questions, form_filters, make_gate, render_busy, render_waiting,
+                  with_top_k)
 from .archive import ARTICLE_COLUMNS, MAX_UPLOAD_BYTES, UPLOAD_TYPES, article_rows, corpus_stats, render_report, \
     save_uploads
 from .cards import CARDS_CSS, cited_articles, render_article, render_cards
@@ -45,8 +45,6 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
     Questions wait for the model in `gate`'s line (default: a gate of the page's own; the server passes
     the one its API uses), so the page can run them all at once and each reader sees their place."""
     import gradio as gr
-
-    from .server import make_gate
 
     gate = gate or make_gate(assistant)
 
@@ -76,10 +74,11 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
         except QueueFull as exc:  # a clear message now, rather than a wait that ends in a timeout
             yield note(render_busy(exc))
             return
-        yield note(render_progress("search") if ticket.admitted else render_waiting(ticket.ahead()))
+        first = render_progress("search") if ticket.admitted else render_waiting(ticket.ahead())
         events = ask_events(with_top_k(assistant, top_k), message, turns, (as_of or "").strip() or date.today(),
-                            form_filters(date_from, date_to, sources), ticket)
+                            form_filters(date_from, date_to, sources), ticket)  # from here on it frees the ticket
         try:
+            yield note(first)
             for event in events:
                 if event[0] == "queue":
                     yield note(render_waiting(event[1]))

@@ -18,9 +18,11 @@ from typing import Iterator
 
 from assistant import Answer, Assistant, GeneratorError
 
-from .gate import Ticket
+from .gate import ModelGate, QueueFull, Ticket
+from .history import PROGRESS_MARK
 
-__all__ = ["ArchiveWatch", "EXAMPLES", "Failure", "ask_events", "example_questions", "form_filters", "with_top_k"]
+__all__ = ["ArchiveWatch", "EXAMPLES", "Failure", "ask_events", "example_questions", "form_filters", "make_gate",
+           "render_busy", "render_waiting", "with_top_k"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,26 @@ def _failure(exc: Exception) -> Failure:
     if isinstance(exc, ValueError):
         return Failure(str(exc), "input")
     return Failure(f"{type(exc).__name__}: {exc}", "internal")
+
+
+def make_gate(assistant: Assistant) -> ModelGate:
+    """The line in front of `assistant`'s generator, sized by its settings (parallel_answers, queue_limit)."""
+    return ModelGate.for_generator(assistant.generator, parallel=assistant.settings.parallel_answers,
+                                   limit=assistant.settings.queue_limit)
+
+
+def render_waiting(ahead: int) -> str:
+    """The page's progress note while a question waits for the model (a progress message: never history)."""
+    if ahead <= 0:
+        return f"{PROGRESS_MARK}_Waiting for the model\u2026_"
+    questions = "question" if ahead == 1 else "questions"
+    return f"{PROGRESS_MARK}_Waiting for the model: {ahead} {questions} ahead of yours\u2026_"
+
+
+def render_busy(exc: QueueFull) -> str:
+    """The page's message when the line is full: no answer, ask again later."""
+    return (f"The model is busy: {exc.waiting} questions are already waiting for it. "
+            f"Please ask again in about {exc.retry_after} s.")
 
 
 def ask_events(assistant: Assistant, question: str, turns: list, as_of, filters: dict, ticket: Ticket

@@ -50,12 +50,12 @@ from typing import Any, Iterator
 from assistant import Answer, Assistant, SearchFilters
 
 from .archive import MAX_UPLOAD_BYTES, safe_upload_name, save_uploads
-from .ask import ArchiveWatch, ask_events, with_top_k
+from .ask import ArchiveWatch, ask_events, make_gate, with_top_k
 from .gate import ModelGate, QueueFull
 from .history import message_text, plain_history
 
-__all__ = ["build_server", "serve", "answer_json", "citation_json", "make_gate", "MAX_QUESTION_CHARS",
-           "MAX_REQUEST_BYTES", "MODEL_NAME"]
+__all__ = ["build_server", "serve", "answer_json", "citation_json", "MAX_QUESTION_CHARS", "MAX_REQUEST_BYTES",
+           "MODEL_NAME"]
 
 MODEL_NAME = "citewire"
 MAX_QUESTION_CHARS = 2000  # a question longer than this is refused with 400
@@ -83,13 +83,6 @@ def _message_extras(answer: Answer, queue_s: float = 0.0) -> dict:
     return {"citations": [citation_json(c) for c in answer.citations], "abstained": answer.abstained,
             "span": answer.span, "query": answer.query, "as_of": answer.as_of, "filters": dict(answer.filters),
             "queue_s": round(queue_s, 3)}
-
-
-def make_gate(assistant: Assistant) -> ModelGate:
-    """The gate for `assistant`'s generator, sized by its settings (parallel_answers, queue_limit)."""
-    settings = assistant.settings
-    return ModelGate.for_generator(assistant.generator, parallel=getattr(settings, "parallel_answers", 4),
-                                   limit=getattr(settings, "queue_limit", 24))
 
 
 def _parse_auth(auth) -> tuple[str, str] | None:
