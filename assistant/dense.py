@@ -11,6 +11,8 @@ through `index.Library`) and does not fuse, boost or diversify (`retrieve.py`).
 
 from __future__ import annotations
 
+from typing import Callable
+
 from index import ChromaStore, Chunk, Embedder, SearchFilters
 
 from .types import Passage
@@ -92,12 +94,15 @@ class DenseRetriever:
         self._index = VectorStoreIndex.from_vector_store(_store_as_vector_store(store),
                                                          embed_model=llama_index_embedding(embedder))
 
-    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
+                 keep: Callable[[Chunk], bool] | None = None) -> list[Passage]:
+        """The `k` nearest chunks as passages, less those `keep` rejects (chunks not yet fully indexed)."""
         if not query.strip():
             return []
         found: dict[str, Chunk] = {}
         retriever = self._index.as_retriever(similarity_top_k=k,
                                              vector_store_kwargs={"search_filters": filters, "found": found})
         nodes = retriever.retrieve(query)
-        passages = [Passage.from_chunk(found[n.node.node_id], float(n.score or 0.0)) for n in nodes]
+        passages = [Passage.from_chunk(found[n.node.node_id], float(n.score or 0.0)) for n in nodes
+                    if keep is None or keep(found[n.node.node_id])]
         return sorted(passages, key=lambda p: -p.score)

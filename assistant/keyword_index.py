@@ -46,7 +46,7 @@ from index import Chunk, ChromaStore, SearchFilters
 from .bm25 import Segment, build_segment, merge, score
 from .lexical import terms
 
-__all__ = ["KeywordIndex", "keyword_tokens"]
+__all__ = ["KeywordIndex", "KeywordView", "keyword_tokens"]
 
 _MANIFEST = "manifest.json"
 _FORMAT = 2
@@ -109,6 +109,7 @@ class KeywordIndex:
         self._damage = ""  # why the files on disk could not be read, for the log
         self._held = 0  # depth of _exclusive in the thread holding self._lock (flock is not re-entrant)
         self._state: _State | None = None  # read from disk on first use, so building a Library stays cheap
+        self._hidden: frozenset[str] = frozenset()  # articles being rewritten in the store right now
 
     # -- persistence -----------------------------------------------------------------
 
@@ -299,6 +300,16 @@ class KeywordIndex:
             self._state = self._rebuild(self.store.chunks(), version or _stamp(self.store.chunks(with_text=False)))
             self._save(self._state)
 
+    def withdraw(self, article_ids: Iterable[str]) -> None:
+        """Hide these articles from `view()` until `update` re-indexes them: their chunks are about to be
+        rewritten in the store, and a reader must see the old version whole or nothing, never a mix."""
+        with self._lock:
+            self._hidden = self._hidden | frozenset(article_ids)
+
+    def view(self) -> "KeywordView":
+        """What searches may show now: the chunks this index holds, at the content it indexed."""
+        return KeywordView(self._ready(), self._hidden)
+
     def update(self, article_ids: Iterable[str]) -> bool:
         """Re-index these articles from the store (added, replaced or removed ones); True when done.
 
@@ -319,6 +330,7 @@ class KeywordIndex:
             if self._state.live != self.store.count():
                 self._heal(self._state, version)
             self._save(self._state)
+            self._hidden = self._hidden - articles
             return True
 
     # -- search ----------------------------------------------------------------------
@@ -340,6 +352,22 @@ class KeywordIndex:
             return []
         state = self._ready()
         return score(state.segments, state.alive, tokens, k, filters)
+
+
+class KeywordView:
+    """One moment of the index: `shows(chunk)` is True when the chunk is indexed with exactly this content
+    and its article is not being rewritten. The retriever filters dense and keyword hits through one view,
+    so an article being ingested is seen whole (every chunk, in both indexes) or not at all."""
+
+    def __init__(self, state: _State, hidden: frozenset[str]):
+        self._state = state
+        self._hidden = hidden
+
+    def shows(self, chunk: Chunk) -> bool:
+        hit = self._state.where.get(chunk.id)
+        if hit is None or chunk.article_id in self._hidden:
+            return False
+        return self._state.segments[hit[0]].hashes[hit[1]] == chunk.content_hash
 
 
 def _writer_alive(tmp_name: str) -> bool:

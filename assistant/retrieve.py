@@ -3,7 +3,9 @@
 `Retriever.retrieve` is the seam. `HybridRetriever` fuses dense search
 (`dense.DenseRetriever`) with BM25 (`KeywordIndex`) by reciprocal rank fusion,
 can boost passages that match a preference (a date window), and keeps one
-article from filling every slot. It reads chunks only through the store adapter
+article from filling every slot. Both lists pass through one `KeywordView`:
+a chunk is shown only when the keyword index holds it at that content, so
+while an ingest runs an article is found whole (dense and keyword) or not yet. It reads chunks only through the store adapter
 and sees no Chroma or llama-index type. Query rewriting and the search plan
 (what "this week" means, `plan.py`) happen before this.
 """
@@ -17,7 +19,7 @@ from typing import Protocol, runtime_checkable
 from index import ChromaStore, SearchFilters
 
 from .dense import DenseRetriever
-from .keyword_index import KeywordIndex
+from .keyword_index import KeywordIndex, KeywordView
 from .types import Passage
 
 __all__ = ["Retriever", "HybridRetriever", "diversify"]
@@ -67,12 +69,10 @@ class HybridRetriever:
         self.keyword_weight = keyword_weight
         self.boost_weight = boost_weight
 
-    def _fetch(self, ids: list[str]) -> dict[str, Passage]:
-        return {c.id: Passage.from_chunk(c, 0.0) for c in self.store.chunks(ids)}
-
-    def _keyword_hits(self, query: str, n: int, filters: SearchFilters | None):
+    def _keyword_hits(self, query: str, n: int, filters: SearchFilters | None, view: KeywordView):
         hits = self.keyword.search(query, n, filters)
-        return hits, self._fetch([chunk_id for chunk_id, _ in hits])
+        return hits, {c.id: Passage.from_chunk(c, 0.0) for c in self.store.chunks([chunk_id for chunk_id, _ in hits])
+                      if view.shows(c)}
 
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]:
@@ -81,8 +81,10 @@ class HybridRetriever:
         n = max(self.candidates, k)
         # BM25 and its chunk fetch run beside the dense search (embedding the question releases the GIL),
         # so hybrid costs about what dense alone does.
-        keyword = _POOL.submit(self._keyword_hits, query, n, filters) if self.keyword is not None else None
-        dense = self.dense.retrieve(query, n, filters)
+        # One view of what is indexed filters both lists: during an ingest an article is seen whole or not yet.
+        view = self.keyword.view() if self.keyword is not None else None
+        keyword = _POOL.submit(self._keyword_hits, query, n, filters, view) if view is not None else None
+        dense = self.dense.retrieve(query, n, filters, keep=view.shows if view is not None else None)
         lists: list[tuple[float, list[str]]] = [(1.0, [p.chunk_id for p in dense])]
         known = {p.chunk_id: p for p in dense}
         if keyword is not None:

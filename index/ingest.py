@@ -16,6 +16,8 @@ text is purged from disk once at the end (store.purge_deleted). With
 `records` (the Library's ArticleStore), each batch's articles are recorded there
 before their chunks go to the store, and an unchanged article the record lacks
 (a data dir from before the record existed) is recorded without re-embedding.
+A `watcher` hears of each batch before and after it is stored, so readers can
+be shown each article whole or not at all while an ingest runs.
 It does not decide where the store lives or which embedder to use.
 """
 
@@ -34,7 +36,7 @@ from .load import load_articles
 from .store import ChromaStore
 from .types import Article, Chunk, Duplicate, IngestReport, LoadFailure
 
-__all__ = ["ingest", "ProgressCallback", "Records"]
+__all__ = ["ingest", "BatchWatcher", "ProgressCallback", "Records"]
 
 
 class Records(Protocol):
@@ -43,6 +45,17 @@ class Records(Protocol):
     def put(self, articles: Sequence[Article]) -> None: ...
 
     def hashes(self, article_ids: Iterable[str]) -> dict[str, str]: ...
+
+
+class BatchWatcher(Protocol):
+    """Told around each stored batch, on the writer thread (the Library keeps readers' views whole with it):
+    `writing(ids)` before the chunks of these already-stored articles are overwritten, `written(ids)` once
+    every chunk of the batch's articles is stored (surplus old chunks deleted)."""
+
+    def writing(self, article_ids: list[str]) -> None: ...
+
+    def written(self, article_ids: list[str]) -> None: ...
+
 
 # on_article(article_id_or_path, outcome, chunks_written)
 ProgressCallback = Callable[[str, str, int], None]
@@ -72,8 +85,8 @@ class _Writer:
     """Stores embedded batches on a background thread, in order, one batch queued at most."""
 
     def __init__(self, store: ChromaStore, report: IngestReport, notify: ProgressCallback,
-                 records: Records | None = None):
-        self.store, self.report, self.notify, self.records = store, report, notify, records
+                 records: Records | None = None, watcher: "BatchWatcher | None" = None):
+        self.store, self.report, self.notify, self.records, self.watcher = store, report, notify, records, watcher
         self.error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue(maxsize=1)
         self._thread = threading.Thread(target=self._run, name="citewire-ingest-writer", daemon=True)
@@ -92,6 +105,8 @@ class _Writer:
 
     def _write(self, batch: list[_Pending], vectors: list[list[float]]) -> None:
         chunks = [c for p in batch for c in p.chunks]
+        if self.watcher is not None:  # readers stop seeing the old versions before they are overwritten
+            self.watcher.writing([p.article.id for p in batch if p.existed])
         if self.records is not None:  # the record first: chunks never exist without one
             self.records.put([p.article for p in batch])
         self.store.add(chunks, vectors, extra={p.article.id: {**p.article.extra, "simhash": p.fingerprint}
@@ -104,6 +119,8 @@ class _Writer:
             (self.report.updated if existed else self.report.added).append(article.id)
             self.report.chunks_written += len(article_chunks)
             self.notify(article.id, "updated" if existed else "added", len(article_chunks))
+        if self.watcher is not None:  # every chunk of the batch is stored: readers may see them all now
+            self.watcher.written([p.article.id for p in batch])
 
     def put(self, batch, vectors) -> None:
         self.raise_error()
@@ -128,6 +145,7 @@ def ingest(
     keep_duplicates: bool = False,
     lookup_window: int = 256,
     records: Records | None = None,
+    watcher: BatchWatcher | None = None,
 ) -> IngestReport:
     """Load, chunk, embed and store every article under `paths`.
 
@@ -138,7 +156,7 @@ def ingest(
     started = time.perf_counter()
     report = IngestReport()
     notify = on_article or (lambda _id, _outcome, _chunks: None)
-    writer = _Writer(store, report, notify, records)
+    writer = _Writer(store, report, notify, records, watcher)
     seen: dict[str, Article] = {}
     near: NearDuplicates | None = None
     pending: list[_Pending] = []

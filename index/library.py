@@ -7,7 +7,11 @@ in as `derived`: each has a `refresh()` that brings it in line with the store,
 called by `refresh_derived()` at start-up (which heals a crash between a store
 write and an index save). After an ingest or removal that changed what is
 stored, an index that can `update(article_ids)` is told which articles changed
-(so it re-reads only those); others are refreshed. Before an ingest, such an
+(so it re-reads only those); others are refreshed. During an ingest this
+happens batch by batch, as each batch is stored, and an article about to be
+rewritten is first withdrawn from indexes that can `withdraw(article_ids)`:
+a reader filtering through the keyword index's view sees every article whole
+or not at all. Before an ingest, such an
 index is refreshed first (a constant-time check when it is current), so the
 update starts from the store's state.
 
@@ -46,6 +50,31 @@ class DerivedIndex(Protocol):
     Optional: `update(article_ids) -> bool`, re-reading only those articles from the store."""
 
     def refresh(self) -> bool: ...
+
+
+class _Publisher:
+    """The ingest's BatchWatcher: each stored batch goes into the derived indexes at once, so an article
+    becomes searchable (whole: dense and keyword alike) batch by batch during a long ingest, and an article
+    being rewritten is withdrawn from indexes that can (`withdraw(ids)`) until its new version is in."""
+
+    def __init__(self, library: "Library"):
+        self.library = library
+        self.withdrawn: set[str] = set()
+        self.published: set[str] = set()
+
+    def writing(self, article_ids: list[str]) -> None:
+        if not article_ids:
+            return
+        self.withdrawn.update(article_ids)
+        for index in self.library.derived:
+            withdraw = getattr(index, "withdraw", None)
+            if withdraw is not None:
+                withdraw(article_ids)
+
+    def written(self, article_ids: list[str]) -> None:
+        self.library._changed(article_ids)
+        self.withdrawn.difference_update(article_ids)
+        self.published.update(article_ids)
 
 
 class Library:
@@ -109,19 +138,24 @@ class Library:
         `keep_duplicates` stores near-duplicate articles instead of skipping them."""
         with self._writing():
             self._refresh_updatable()
+            watcher = _Publisher(self)
             try:
                 report = ingest(paths, self.embedder, self.store, max_tokens=self.chunk_tokens,
-                                on_article=on_article, keep_duplicates=keep_duplicates, records=self.articles)
+                                on_article=on_article, keep_duplicates=keep_duplicates, records=self.articles,
+                                watcher=watcher)
             except BaseException:
                 # A failure part-way: whatever did get stored must be searchable everywhere. If that fails
                 # too (the disk is still full), the next start-up's refresh does it; the first error is news.
                 try:
+                    if watcher.withdrawn:
+                        self._changed(sorted(watcher.withdrawn))
                     self.refresh_derived()
                 except Exception as exc:  # noqa: BLE001
                     _log.warning("derived indexes not refreshed after a failed ingest: %s", exc)
                 raise
-            if report.added or report.updated:  # an unchanged re-run costs the listeners nothing
-                self._changed(report.added + report.updated)
+            rest = [a for a in report.added + report.updated if a not in watcher.published]
+            if rest:  # e.g. an update whose only change was deleting a crashed run's surplus chunks
+                self._changed(rest)
             return report
 
     def remove(self, article_ids: Iterable[str]) -> list[str]:

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
@@ -154,6 +156,33 @@ def _problem(exc: BaseException) -> str:
     return m.group(1) if m else text
 
 
+_STAMP = "citewire-version"  # ChromaStore.version()'s file, beside chroma.sqlite3
+
+_PURGE = """
+import sqlite3, sys
+path, collection_id = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(path, timeout=60, isolation_level=None)
+con.execute("PRAGMA secure_delete = ON")  # what this connection deletes is zeroed, not just unlinked
+row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
+                  "WHERE s.collection = ? AND s.scope = 'METADATA'", (collection_id,)).fetchone()
+applied = row[0] if row else None
+if isinstance(applied, bytes):  # stored big-endian by Chroma before 0.5
+    applied = int.from_bytes(applied, "big")
+pruned = 0
+if applied is not None:
+    topic = "%/" + collection_id
+    con.execute("BEGIN IMMEDIATE")
+    pruned = con.execute(
+        "DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id <= ? AND seq_id NOT IN "
+        "(SELECT MAX(seq_id) FROM embeddings_queue WHERE topic LIKE ? GROUP BY id)",
+        (topic, int(applied), topic)).rowcount
+    con.execute("COMMIT")
+con.execute("VACUUM")
+con.close()
+print(pruned)
+"""
+
+
 def _translated(method):
     """Run a store method with chromadb's and sqlite3's faults translated (ChromaStore._faults)."""
     @functools.wraps(method)
@@ -244,12 +273,13 @@ class ChromaStore:
     @_translated
     def reset(self) -> None:
         """Drop every chunk: delete the collection and create it empty (reindex on a Chroma server)."""
-        try:
-            self.client.delete_collection(self.collection_name)
-        except Exception:  # not there (a rerun after a crash right after the delete)
-            pass
-        self.collection = self.client.get_or_create_collection(
-            self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"})
+        with self._writing():
+            try:
+                self.client.delete_collection(self.collection_name)
+            except Exception:  # not there (a rerun after a crash right after the delete)
+                pass
+            self.collection = self.client.get_or_create_collection(
+                self.collection_name, embedding_function=None, metadata={"hnsw:space": "cosine"})
 
     @_translated
     def count(self) -> int:
@@ -257,23 +287,41 @@ class ChromaStore:
 
     @_translated
     def version(self) -> str | None:
-        """A stamp that changes with every write to the collection, read in constant time: the log
-        position Chroma has applied to it (embedded store). None for a server: it offers no such
-        number, so a caller must compare the chunks themselves."""
-        if self.sqlite_path is None or not self.sqlite_path.exists():
+        """A stamp that changes with every write through this adapter, from any process, read in constant
+        time: a small file beside chroma.sqlite3 (`_STAMP`), replaced before and after each write, so a
+        reader that saw the stamp of a write under way sees another once it is done. None for a server: it
+        offers no such number, so a caller must compare the chunks themselves. (Not read from
+        chroma.sqlite3: chromadb's own SQLite copy loses its locks when another copy in the same process
+        opens and closes that file.)"""
+        if self.sqlite_path is None:
             return None
-        import sqlite3
-
-        con = sqlite3.connect(f"file:{self.sqlite_path}?mode=ro", uri=True, timeout=60)
+        path = self.sqlite_path.parent / _STAMP
         try:
-            row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
-                              "WHERE s.collection = ? AND s.scope = 'METADATA'", (str(self.collection.id),)).fetchone()
+            stamp = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            stamp = self._stamp()  # a store from before the stamp: indexes heal once against the chunks
+        return f"{self.collection.id}:{stamp}"
+
+    def _stamp(self) -> str:
+        if self.sqlite_path is None:
+            return ""
+        import uuid
+
+        stamp = uuid.uuid4().hex
+        path = self.sqlite_path.parent / _STAMP
+        tmp = path.with_name(f".{_STAMP}-{os.getpid()}-{threading.get_ident()}")
+        tmp.write_text(stamp, encoding="utf-8")
+        os.replace(tmp, path)
+        return stamp
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Around every write: a new stamp before (a crash mid-write is still a change) and after."""
+        self._stamp()
+        try:
+            yield
         finally:
-            con.close()
-        seq = row[0] if row else 0
-        if isinstance(seq, bytes):  # stored big-endian by Chroma before 0.5
-            seq = int.from_bytes(seq, "big")
-        return f"{self.collection.id}:{seq}"
+            self._stamp()
 
     def _max_batch(self) -> int:
         try:
@@ -295,7 +343,7 @@ class ChromaStore:
         batch = self._max_batch()
         for i in range(0, len(chunks), batch):
             part = chunks[i:i + batch]
-            with self._faults(list(dict.fromkeys(c.article_id for c in part))):
+            with self._faults(list(dict.fromkeys(c.article_id for c in part))), self._writing():
                 self._upsert(part, embeddings[i:i + batch], extra)
 
     def _upsert(self, part: Sequence[Chunk], embeddings: Sequence[Sequence[float]],
@@ -346,7 +394,8 @@ class ChromaStore:
         where: dict = {"article_id": article_id}
         if keep_hash is not None:
             where = {"$and": [where, {"content_hash": {"$ne": keep_hash}}]}
-        self.collection.delete(where=where)
+        with self._writing():
+            self.collection.delete(where=where)
         if purge:
             self.purge_deleted()
 
@@ -358,30 +407,18 @@ class ChromaStore:
         chroma.sqlite3 (about a second per 100 MB), so callers purge once after a batch of changes."""
         if self.sqlite_path is None or not self.sqlite_path.exists():
             return 0
-        import sqlite3
+        import subprocess
+        import sys
 
-        collection_id = str(self.collection.id)
-        con = sqlite3.connect(str(self.sqlite_path), timeout=60, isolation_level=None)
-        try:
-            con.execute("PRAGMA secure_delete = ON")  # what this connection deletes is zeroed, not just unlinked
-            row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
-                              "WHERE s.collection = ? AND s.scope = 'METADATA'", (collection_id,)).fetchone()
-            applied = row[0] if row else None
-            if isinstance(applied, bytes):  # stored big-endian by Chroma before 0.5
-                applied = int.from_bytes(applied, "big")
-            pruned = 0
-            if applied is not None:
-                topic = f"%/{collection_id}"
-                con.execute("BEGIN IMMEDIATE")
-                pruned = con.execute(
-                    "DELETE FROM embeddings_queue WHERE topic LIKE ? AND seq_id <= ? AND seq_id NOT IN "
-                    "(SELECT MAX(seq_id) FROM embeddings_queue WHERE topic LIKE ? GROUP BY id)",
-                    (topic, int(applied), topic)).rowcount
-                con.execute("COMMIT")
-            con.execute("VACUUM")
-            return pruned
-        finally:
-            con.close()
+        # In a child process: chromadb links its own copy of SQLite, and two copies in one process break each
+        # other's POSIX locks (a VACUUM here tore the reads of the page's answering threads: "disk image is
+        # malformed"). Across processes the locks hold; Chroma's readers wait out the VACUUM.
+        done = subprocess.run([sys.executable, "-c", _PURGE, str(self.sqlite_path), str(self.collection.id)],
+                              capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise sqlite3.OperationalError(lines[-1].split(": ", 1)[-1])
+        return int(done.stdout.strip() or 0)
 
     @_translated
     def chunks_of(self, article_id: str) -> list[Chunk]:
