@@ -31,7 +31,8 @@ from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "build_library", "make_generator", "make_ranker", "ingest_sample_if_empty",
+__all__ = ["build_assistant", "build_library", "check_generator_name", "make_generator", "make_ranker",
+           "ingest_sample_if_empty",
            "rebuild_index"]
 
 
@@ -71,7 +72,7 @@ def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None
     Nothing is contacted here: a chat backend connects on the first question. `scorer` ranks
     sentences for the extractive generator (default: word overlap only, no embeddings).
     """
-    name = (name or "").strip()
+    name = check_generator_name(name)
     if name == "extractive":
         from .extractive import ExtractiveGenerator
 
@@ -81,19 +82,32 @@ def make_generator(name: str, settings: Settings, scorer: RelevanceScorer | None
 
         settings.models_dir.mkdir(parents=True, exist_ok=True)
         return LlamaCppGenerator(bundled_gguf_path(settings.models_dir), settings)
-    kind, sep, rest = name.partition(":")
-    if sep and kind in ("ollama", "openai"):
-        from . import chat_llm
+    from . import chat_llm
 
-        if kind == "ollama":
-            if not rest.strip():
-                raise ValueError(f"generator {name!r} names no model; write ollama:<model>, e.g. ollama:llama3.2:3b")
-            return chat_llm.ollama(rest.strip(), settings)
+    kind, _, rest = name.partition(":")
+    if kind == "ollama":
+        return chat_llm.ollama(rest.strip(), settings)
+    base_url, _, model = rest.rpartition("#")
+    return chat_llm.openai_compatible(base_url, model.strip(), settings)
+
+
+def check_generator_name(name: str) -> str:
+    """`name`, stripped, when `make_generator` accepts it (nothing is built or contacted); else ValueError
+    saying how to write it."""
+    name = (name or "").strip()
+    if name in ("extractive", "local"):
+        return name
+    kind, sep, rest = name.partition(":")
+    if sep and kind == "ollama":
+        if not rest.strip():
+            raise ValueError(f"generator {name!r} names no model; write ollama:<model>, e.g. ollama:llama3.2:3b")
+        return name
+    if sep and kind == "openai":
         base_url, _, model = rest.rpartition("#")
         if not base_url.strip() or not model.strip():
             raise ValueError(f"generator {name!r} needs openai:<base_url>#<model>, "
                              "e.g. openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct")
-        return chat_llm.openai_compatible(base_url, model.strip(), settings)
+        return name
     raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
 
 

@@ -248,10 +248,10 @@ def test_server_options_default_to_loopback_and_read_the_environment():
     serve.configure(parser)
     args = parser.parse_args([])
     assert args.host == "127.0.0.1"
-    assert serve.server_options(args, env={}) == {"auth": None, "cors_origins": (), "page": True}
+    assert serve.server_options(args, env={}) == {"auth": None, "cors_origins": (), "page": True, "generators": ()}
     env = {"CITEWIRE_AUTH": "u:p", "CITEWIRE_CORS_ORIGINS": "http://a, http://b"}
     assert serve.server_options(args, env=env) == {"auth": "u:p", "cors_origins": ("http://a", "http://b"),
-                                                   "page": True}
+                                                   "page": True, "generators": ()}
     with pytest.raises(ValueError, match="user:password"):
         serve.server_options(parser.parse_args(["--auth", "nocolon"]), env={})
 

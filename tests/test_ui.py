@@ -316,3 +316,51 @@ def test_top_k_reuses_the_built_parts(make_assistant):
     assert b.settings.top_k == 2 and b.retriever is a.retriever and b.generator is a.generator
     assert form_filters(" 2022-02-01 ", "", ["Kyodo"]) == {"date_from": "2022-02-01", "sources": ["Kyodo"]}
     assert form_filters("", "", None) == {}
+
+
+def test_page_answers_with_the_model_the_reader_picks_and_only_from_its_list(served):
+    """The Model field: the served generator by default, another on the list when picked (built once, with a
+    line of its own), never a name the operator did not offer."""
+    from gradio_client import Client
+
+    client = Client(served.url, verbose=False)
+    info = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/ask"]["parameters"]
+    model = next(p for p in info if p["label"] == "Model")
+    assert model["parameter_has_default"] and model["parameter_default"] == "extractive"
+    picked = client.predict("who proposed the summit", [], "", "", [], "", 5, "extractive", api_name="/ask")[0]
+    assert "Emmanuel Macron" in str(picked[-1]["content"])
+    with pytest.raises(Exception):  # not on the list: gradio refuses it before the page sees it
+        client.predict("who proposed the summit", [], "", "", [], "", 5, "openai:http://10.0.0.1/v1#x",
+                       api_name="/ask")
+
+
+def test_models_offer_the_served_one_extractive_local_and_the_operators(make_assistant):
+    from tests.fakes import QueueGenerator
+    from ui.ask import Models, make_gate
+
+    a = make_assistant(QueueGenerator("x"))
+    gate = make_gate(a)
+    models = Models(a, gate, ("ollama:llama3.2:3b", "openai:http://127.0.0.1:9/v1#m"))
+    assert models.names[0] == a.settings.generator and "extractive" in models.names
+    assert models.names[-2:] == ["ollama:llama3.2:3b", "openai:http://127.0.0.1:9/v1#m"]
+    assert models.get(None) == (a, gate)
+    chosen, line = models.get("extractive")
+    assert chosen.generator.name == "extractive" and line is not gate and models.get("extractive")[0] is chosen
+    assert chosen.retriever is a.retriever and chosen.library is a.library  # nothing reloaded
+    with pytest.raises(ValueError, match="unknown model"):
+        models.get("openai:http://10.0.0.1/v1#x")
+
+
+def test_the_operator_names_the_pages_models_and_bad_names_are_refused():
+    import argparse
+
+    from assistant.cli.serve import add_server_options, server_options
+
+    parser = argparse.ArgumentParser()
+    add_server_options(parser)
+    args = parser.parse_args(["--generators", "ollama:llama3.2:3b, openai:http://127.0.0.1:8000/v1#m"])
+    assert server_options(args, env={})["generators"] == ("ollama:llama3.2:3b", "openai:http://127.0.0.1:8000/v1#m")
+    assert server_options(parser.parse_args([]), env={"CITEWIRE_GENERATORS": "extractive"})["generators"] == (
+        "extractive",)
+    with pytest.raises(ValueError, match="ollama:<model>"):
+        server_options(parser.parse_args(["--generators", "ollama:"]), env={})

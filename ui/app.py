@@ -21,8 +21,8 @@ from pathlib import Path
 
 from assistant import Assistant
 
-from .ask import (ArchiveWatch, ask_events, example_questions, form_filters, make_gate, render_busy, render_waiting,
-                  with_top_k)
+from .ask import (ArchiveWatch, Models, ask_events, example_questions, form_filters, make_gate, render_busy,
+                  render_waiting, with_top_k)
 from .archive import ARTICLE_COLUMNS, MAX_UPLOAD_BYTES, UPLOAD_TYPES, article_rows, corpus_stats, render_report, \
     save_uploads
 from .cards import CARDS_CSS, cited_articles, render_article, render_cards
@@ -39,14 +39,17 @@ CSS = CARDS_CSS
 
 
 def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES,
-              gate: ModelGate | None = None):
+              gate: ModelGate | None = None, generators: tuple[str, ...] = ()):
     """The page for `assistant`; uploads are saved under `upload_dir` (default: <data_dir>/uploads).
 
     Questions wait for the model in `gate`'s line (default: a gate of the page's own; the server passes
-    the one its API uses), so the page can run them all at once and each reader sees their place."""
+    the one its API uses), so the page can run them all at once and each reader sees their place.
+    `generators`: more generator names a reader may pick besides the served one, extractive and local
+    (e.g. "ollama:llama3.2:3b", "openai:http://127.0.0.1:8000/v1#model"; see `Models`)."""
     import gradio as gr
 
     gate = gate or make_gate(assistant)
+    models = Models(assistant, gate, tuple(generators))
 
     library = assistant.library
     uploads = Path(upload_dir) if upload_dir else Path(assistant.settings.data_dir) / "uploads"
@@ -56,7 +59,7 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
         return sorted({a["source"] for a in articles if a.get("source")})
 
     def respond(message: str, history: list, answers: list, date_from: str, date_to: str, sources, as_of: str,
-                top_k=None):
+                top_k=None, model=None):
         message = (message or "").strip()
         if not message:
             yield (gr.skip(),) * 7
@@ -70,12 +73,17 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
 
         watch.sync()
         try:
-            ticket = gate.ticket()
+            chosen, line = models.get(model)
+        except Exception as exc:  # noqa: BLE001 - an unknown name, or a model that cannot load: said, not raised
+            yield note(f"Could not answer: {escape_markdown(str(exc))}")
+            return
+        try:
+            ticket = line.ticket()
         except QueueFull as exc:  # a clear message now, rather than a wait that ends in a timeout
             yield note(render_busy(exc))
             return
         first = render_progress("search") if ticket.admitted else render_waiting(ticket.ahead())
-        events = ask_events(with_top_k(assistant, top_k), message, turns, (as_of or "").strip() or date.today(),
+        events = ask_events(with_top_k(chosen, top_k), message, turns, (as_of or "").strip() or date.today(),
                             form_filters(date_from, date_to, sources), ticket)  # from here on it frees the ticket
         try:
             yield note(first)
@@ -204,8 +212,13 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                                                    elem_id="cw-asof")
                             sources = gr.Dropdown(source_choices(articles), multiselect=True, label="Sources",
                                                   elem_id="cw-sources")
-                            top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1,
-                                              label="Passages retrieved (top-k)", elem_id="cw-topk")
+                            with gr.Row():
+                                top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1,
+                                                  label="Passages retrieved (top-k)", elem_id="cw-topk")
+                                model = gr.Dropdown(models.names, value=models.default, label="Model",
+                                                    elem_id="cw-model", allow_custom_value=False,
+                                                    info="extractive quotes the best sentence; local is Gemma "
+                                                         "3 270M (loads on first use)")
                     with gr.Column(scale=2):
                         gr.Markdown("### Sources")
                         cards = gr.HTML(render_cards(None, library.article_text), elem_id="cw-cards")
@@ -229,7 +242,7 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                     remove_btn = gr.Button("Remove", variant="stop", elem_id="cw-remove")
                     refresh_btn = gr.Button("Refresh", elem_id="cw-refresh")
 
-        chat_in = [question, chatbot, answers, date_from, date_to, sources, as_of, top_k]
+        chat_in = [question, chatbot, answers, date_from, date_to, sources, as_of, top_k, model]
         chat_out = [chatbot, question, answers, cards, article_pick, article_view, export_btn]
         # No gradio limit on questions: they wait in the gate's line, shared with the API, and see their place.
         question.submit(respond, chat_in, chat_out, api_name="ask", concurrency_limit=None)

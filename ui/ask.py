@@ -21,8 +21,8 @@ from assistant import Answer, Assistant, GeneratorError
 from .gate import ModelGate, QueueFull, Ticket
 from .history import PROGRESS_MARK
 
-__all__ = ["ArchiveWatch", "EXAMPLES", "Failure", "ask_events", "example_questions", "form_filters", "make_gate",
-           "render_busy", "render_waiting", "with_top_k"]
+__all__ = ["ArchiveWatch", "EXAMPLES", "Failure", "Models", "ask_events", "example_questions", "form_filters",
+           "make_gate", "render_busy", "render_waiting", "with_top_k"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,41 @@ def make_gate(assistant: Assistant) -> ModelGate:
     """The line in front of `assistant`'s generator, sized by its settings (parallel_answers, queue_limit)."""
     return ModelGate.for_generator(assistant.generator, parallel=assistant.settings.parallel_answers,
                                    limit=assistant.settings.queue_limit)
+
+
+class Models:
+    """The generators a reader may pick on the page: the one served (with the server's gate), the extractive
+    quoter, the local model when llama.cpp is installed, and whatever the operator named (`--generators`,
+    e.g. an Ollama model or an OpenAI-compatible URL). Never a name typed by a reader: on a shared server
+    that would let anyone point it at any address. Each is built on first use (the local model loads then),
+    over the same archive, retriever and checks, and gets a gate of its own (one slot for llama.cpp)."""
+
+    def __init__(self, assistant: Assistant, gate: ModelGate, extra: tuple[str, ...] = ()):
+        import importlib.util
+
+        self.default = assistant.settings.generator
+        local = ["local"] if importlib.util.find_spec("llama_cpp") is not None else []
+        self.names = list(dict.fromkeys([self.default, "extractive", *local, *extra]))
+        self._assistant = assistant
+        self._built: dict[str, tuple[Assistant, ModelGate]] = {self.default: (assistant, gate)}
+        self._lock = threading.Lock()
+
+    def get(self, name: str | None) -> tuple[Assistant, ModelGate]:
+        """The Assistant answering with generator `name` (default: the one served) and its gate."""
+        name = name or self.default
+        if name not in self.names:
+            raise ValueError(f"unknown model {name!r}; this server offers {', '.join(self.names)}")
+        with self._lock:
+            if name not in self._built:
+                from assistant import make_generator
+
+                a = self._assistant
+                settings = a.settings.replace(generator=name)
+                generator = make_generator(name, settings, scorer=a.scorer, ranker=a.ranker)
+                chosen = Assistant(a.library, a.retriever, generator, settings, fallback=a.fallback,
+                                   rewriter=a.rewriter, scorer=a.scorer, ranker=a.ranker)
+                self._built[name] = (chosen, make_gate(chosen))
+            return self._built[name]
 
 
 def render_waiting(ahead: int) -> str:

@@ -157,8 +157,10 @@ async def _send_json(send, status: int, body: dict, extra_headers=()) -> None:
 
 def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = None, cors_origins=(),
                  max_request_bytes: int = MAX_REQUEST_BYTES, max_question_chars: int = MAX_QUESTION_CHARS,
-                 page: bool = True, upload_dir: str | Path | None = None, gate: ModelGate | None = None):
-    """The FastAPI app: the API routes and (when `page`) the Gradio page mounted at `/`.
+                 page: bool = True, upload_dir: str | Path | None = None, gate: ModelGate | None = None,
+                 generators: tuple[str, ...] = ()):
+    """The FastAPI app: the API routes and (when `page`) the Gradio page mounted at `/`; `generators`: more
+    models the page offers its readers (see ui.ask.Models).
 
     `gate` (default: `make_gate(assistant)`) is the one line in front of the model that the API and the
     page share: a generator that is not thread-safe answers one question at a time, whoever asks."""
@@ -385,7 +387,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
 
         from .app import CSS, build_app
 
-        blocks = build_app(assistant, upload_dir=upload_dir, gate=gate)
+        blocks = build_app(assistant, upload_dir=upload_dir, gate=gate, generators=tuple(generators))
         app = gr.mount_gradio_app(app, blocks, path="/", css=CSS, max_file_size=MAX_UPLOAD_BYTES,
                                   footer_links=["api"])
     app.add_middleware(_Guard, credentials=credentials, max_request_bytes=max_request_bytes)
@@ -424,7 +426,7 @@ def _usage(question: str, turns: list, text: str) -> dict:
 
 
 def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cors_origins=(), page: bool = True,
-          log=sys.stderr) -> int:
+          generators: tuple[str, ...] = (), log=sys.stderr) -> int:
     """Build the assistant for `settings` (ingesting the bundled sample into an empty index), warm it up,
     and serve the page and the API on host:port until interrupted (entry points: `citewire serve`, `python -m ui`)."""
     import uvicorn
@@ -437,7 +439,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cor
     if report is not None:
         print(f"index was empty: ingested the bundled sample ({report.summary()})", file=log)
     assistant.warm_up()
-    app = build_server(assistant, auth=auth, cors_origins=cors_origins, page=page)
+    app = build_server(assistant, auth=auth, cors_origins=cors_origins, page=page, generators=generators)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="citewire-http", daemon=True)
     thread.start()

@@ -23,16 +23,21 @@ def configure(parser) -> None:
 
 
 def add_server_options(parser) -> None:
-    """--auth, --cors-origin and --no-page (shared with `python -m ui`)."""
+    """--auth, --cors-origin, --no-page and --generators (shared with `python -m ui`)."""
     parser.add_argument("--auth", metavar="USER:PASSWORD",
                         help="HTTP basic auth for the page and the API (default: $CITEWIRE_AUTH; none)")
     parser.add_argument("--cors-origin", action="append", default=None, metavar="ORIGIN",
                         help="allow browser calls from ORIGIN (repeatable; default: $CITEWIRE_CORS_ORIGINS; none)")
     parser.add_argument("--no-page", action="store_true", help="serve the API only")
+    parser.add_argument("--generators", metavar="NAMES",
+                        help="more models the page lets a reader pick, comma-separated, e.g. "
+                             "ollama:llama3.2:3b,openai:http://127.0.0.1:8000/v1#model (default: "
+                             "$CITEWIRE_GENERATORS; the page always offers the served one, extractive and local)")
 
 
 def server_options(args, env=None) -> dict:
-    """auth and cors_origins from the arguments, else the environment (read here, at the entry point)."""
+    """auth, cors_origins and the page's generators from the arguments, else the environment (read here, at
+    the entry point)."""
     env = os.environ if env is None else env
     origins = args.cors_origin
     if origins is None:
@@ -40,7 +45,13 @@ def server_options(args, env=None) -> dict:
     auth = args.auth or env.get("CITEWIRE_AUTH") or None
     if auth and (":" not in auth or not auth.split(":", 1)[0] or not auth.split(":", 1)[1]):
         raise ValueError("--auth / CITEWIRE_AUTH must be user:password")
-    return {"auth": auth, "cors_origins": tuple(origins), "page": not args.no_page}
+    names = args.generators if args.generators is not None else env.get("CITEWIRE_GENERATORS", "")
+    generators = tuple(n.strip() for n in names.split(",") if n.strip())
+    from assistant.factory import check_generator_name
+
+    for name in generators:
+        check_generator_name(name)
+    return {"auth": auth, "cors_origins": tuple(origins), "page": not args.no_page, "generators": generators}
 
 
 def run(args) -> int:
