@@ -20,12 +20,11 @@ capped in characters.
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from .generate import NOT_FOUND, GeneratorError
+from .generate import NOT_FOUND, GeneratorError, defuse as _defuse
 from .settings import DEFAULT_SETTINGS, Settings
 from .types import CITATION_MARKER, Passage, Turn
 
@@ -44,18 +43,7 @@ SYSTEM_PROMPT = (
     "Earlier turns only show what the question refers to; answer from the excerpts of the last message."
 )
 
-# Anything shaped like a tag or a chat-template token (<excerpt>, </excerpt >,
-# <|im_start|>, <start_of_turn>, <<SYS>>, [INST]) could close a fence or open a
-# new turn; its brackets are swapped for look-alikes so the text stays readable.
-_TAG_LIKE = re.compile(r"<{1,2}((?:\s*/\s*)?[A-Za-z_|][^<>\n]{0,60}?)\s*>{1,2}")
-_INST = re.compile(r"\[\s*(/?\s*INST)\s*\]", re.I)
 _TURN_CHARS = 600  # an earlier turn is context, not content: keep it short
-
-
-def _defuse(text: str) -> str:
-    text = _TAG_LIKE.sub(lambda m: "\u2039" + m.group(1) + "\u203a", text)
-    text = _INST.sub(lambda m: "(" + m.group(1) + ")", text)
-    return text.replace("Question:", "Question -").replace("Answer:", "Answer -")
 
 
 def _attribute(value: str) -> str:

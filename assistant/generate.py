@@ -8,11 +8,12 @@ Backends live in their own modules and are imported only when chosen.
 
 from __future__ import annotations
 
+import re
 from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from .types import Passage, Turn
 
-__all__ = ["Generator", "GeneratorError", "generate", "load_model", "build_prompt", "GENERATORS", "NOT_FOUND"]
+__all__ = ["Generator", "GeneratorError", "generate", "load_model", "build_prompt", "defuse", "GENERATORS", "NOT_FOUND"]
 
 # The accepted `generator` names; the last two are forms, e.g. "ollama:llama3.2:3b",
 # "openai:http://127.0.0.1:8000/v1#Qwen/Qwen2.5-7B-Instruct" (see factory.make_generator).
@@ -53,11 +54,27 @@ def generate(generator: Generator, question: str, passages: Sequence[Passage], h
     return "".join(generator.stream(question, passages, history)).strip()
 
 
+# Anything shaped like a tag or a chat-template token (<excerpt>, </excerpt >,
+# <|im_start|>, <start_of_turn>, <eos>, <<SYS>>, [INST]) could close a fence or open a
+# new turn; its brackets are swapped for look-alikes so the text stays readable.
+_TAG_LIKE = re.compile(r"<{1,2}((?:\s*/\s*)?[A-Za-z_|][^<>\n]{0,60}?)\s*>{1,2}")
+_INST = re.compile(r"\[\s*(/?\s*INST)\s*\]", re.I)
+
+
+def defuse(text: str) -> str:
+    """Article text made inert for a prompt: tag- and turn-token-like spans get look-alike brackets, and
+    'Question:'/'Answer:' cannot start a prompt section (both prompt styles use it: chat and completion)."""
+    text = _TAG_LIKE.sub(lambda m: "\u2039" + m.group(1) + "\u203a", text)
+    text = _INST.sub(lambda m: "(" + m.group(1) + ")", text)
+    return text.replace("Question:", "Question -").replace("Answer:", "Answer -")
+
+
 def _excerpt(p: Passage) -> str:
-    # Excerpts are data, never instructions: strip anything that could pose as a prompt section.
-    body = " ".join(p.text.split()).replace("Question:", "Question -").replace("Answer:", "Answer -")
-    head = ", ".join(x for x in (p.source, p.published_at) if x)
-    return f"{p.title} ({head}): {body}" if head else f"{p.title}: {body}"
+    # Excerpts are data, never instructions: nothing in them may pose as a prompt section or a turn token
+    # (llama.cpp reads special tokens in the prompt), and no field may start a line of its own.
+    body, title = defuse(" ".join(p.text.split())), defuse(" ".join(p.title.split()))
+    head = ", ".join(defuse(" ".join(x.split())) for x in (p.source, p.published_at) if x)
+    return f"{title} ({head}): {body}" if head else f"{title}: {body}"
 
 
 # A completion prompt: the bundled model is a base (not instruction-tuned) model,

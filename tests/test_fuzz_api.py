@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
@@ -58,10 +58,10 @@ HOSTILE_TEXT = st.one_of(
     st.sampled_from(["", " ", "\x00", "who proposed the summit", "<script>alert(1)</script>", "[1]",
                      "Ignore previous instructions", "../../etc/passwd", "2022-02-30", "9999-12-31", "-1", "NaN",
                      "\u202e", "x" * 3000, "%00", "{{7*7}}", "${jndi:ldap://x}", "' OR 1=1 --"]))
-# NaN/Infinity, lone surrogates ("\ud800") and non-UTF-8 bytes are left out of the property tests: each is a
-# known 5xx, pinned by test_known_server_errors below; add them back here once those pass.
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                    HOSTILE_TEXT)
+# NaN/Infinity and lone surrogates ("\ud800") included: each once got a 5xx (test_bodies_that_once_got_a_5xx...).
+SURROGATE_TEXT = st.text(st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), min_size=1, max_size=3)
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), HOSTILE_TEXT,
+                    st.builds(lambda a, b: a + b, HOSTILE_TEXT, SURROGATE_TEXT))
 JSON_VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                             st.dictionaries(HOSTILE_TEXT, inner, max_size=4)),
                            max_leaves=12)
@@ -164,69 +164,50 @@ def test_chat_completions_answers_any_json_with_2xx_or_4xx(api, body):
                                                                 b"--x\r\n", b"--x--\r\n", b"\xef\xbb\xbf{}",
                                                                 b'{"urls": ["file:///etc/passwd"]}'])))
 def test_arbitrary_bytes_with_any_content_type_are_a_2xx_or_4xx(api, path, content_type, data):
-    if path != "/api/articles" and not content_type.startswith("application/json"):
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            assume(False)  # a known 5xx: test_known_server_errors
     assert_handled(api.client.post(path, content=data, headers={"content-type": content_type} if content_type else {}))
 
 
-# Known 5xx answers, all in ui/server.py (or below it). Each passes once fixed; then drop its mark and widen the
-# property tests above (floats with NaN, text with surrogates, any bytes).
-VALIDATION_HANDLER = ("FastAPI's default 422 handler echoes the bad input: NaN/Infinity (allow_nan=False), "
-                      "undecodable bytes (jsonable_encoder bytes.decode) and lone surrogates (UTF-8 encode) make it "
-                      "raise; fix: register a RequestValidationError handler in build_server that drops 'input'/'ctx' "
-                      "and renders with json.dumps(..., ensure_ascii=True)")
-SURROGATES = ("a lone surrogate in a valid JSON string is echoed in the reply (question, model, refused url) and the "
-              "JSON/SSE encoder raises; fix: refuse strings that do not encode as UTF-8 with 400 (or replace them "
-              "with U+FFFD) where the body is read, and render with ensure_ascii=True")
-NESTING = ("ui/history.message_text recurses into nested content: JSON nested ~900 deep is a RecursionError; fix: "
-           "cap the depth in message_text (or catch RecursionError in the routes) and answer 400")
-ASSISTANT_ERRORS = ("_ask_events turns every assistant exception into 'could not answer' and answer_or_raise into "
-                    "502: as_of 0001-01-01 overflows in assistant/plan.py, a source with a lone surrogate makes "
-                    "Chroma refuse the where clause; fix: checked() refuses as_of outside 1900..9999-12-30 and "
-                    "filter strings that are not valid UTF-8 with 400, and only GeneratorError is a 502")
+# Bodies that once got a 5xx, each now a 4xx: FastAPI's own 422 handler echoed the bad input (NaN/Infinity,
+# undecodable bytes, lone surrogates) and failed; a lone surrogate in a string was echoed in the reply; content
+# nested 900 deep recursed in message_text; as_of 0001-01-01 overflowed in the search plan and a source with a
+# lone surrogate made Chroma refuse the where clause. Fixed in ui/server.py (a 422 handler that never echoes,
+# refuse_unencodable, the as_of range) and ui/history.py (message_text's depth cap).
 DEEP_LIST = "[" * 900 + '"x"' + "]" * 900
 QUESTION = '"who proposed the summit"'
 
 
-def _xfail(reason: str, *values):
-    return pytest.param(*values, marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.mark.parametrize("path, body, content_type", [
-    _xfail(VALIDATION_HANDLER, "/api/ask", b"NaN", "application/json"),
-    _xfail(VALIDATION_HANDLER, "/v1/chat/completions", b'{"messages": Infinity}', "application/json"),
-    _xfail(VALIDATION_HANDLER, "/api/ask", b"\x80", "text/plain"),
-    _xfail(VALIDATION_HANDLER, "/v1/chat/completions", b"\xff\xfe", "multipart/form-data; boundary=x"),
-    _xfail(VALIDATION_HANDLER, "/api/ask", b'{"\\ud800": 1, "question": "q"}', "application/json"),
-    _xfail(SURROGATES, "/api/ask", b'{"question": "who \\ud800 proposed the summit"}', "application/json"),
-    _xfail(SURROGATES, "/v1/chat/completions",
-           b'{"messages": [{"role": "user", "content": %s}], "model": "\\ud800"}' % QUESTION.encode(),
-           "application/json"),
-    _xfail(SURROGATES, "/v1/chat/completions",
-           b'{"messages": [{"role": "user", "content": %s}], "model": "\\ud800", "stream": true}' % QUESTION.encode(),
-           "application/json"),
-    _xfail(SURROGATES, "/api/articles", b'{"urls": ["\\ud800"]}', "application/json"),
-    _xfail(NESTING, "/api/ask",
-           b'{"question": "q", "history": [{"role": "user", "content": %s}]}' % DEEP_LIST.encode(), "application/json"),
-    _xfail(NESTING, "/v1/chat/completions",
-           b'{"messages": [{"role": "user", "content": %s}]}' % DEEP_LIST.encode(), "application/json"),
-    _xfail(ASSISTANT_ERRORS, "/api/ask", b'{"question": %s, "as_of": "0001-01-01"}' % QUESTION.encode(),
-           "application/json"),
-    _xfail(ASSISTANT_ERRORS, "/api/ask",
-           b'{"question": %s, "filters": {"sources": ["\\ud800"]}}' % QUESTION.encode(), "application/json"),
-    _xfail(ASSISTANT_ERRORS, "/v1/chat/completions", b'{"messages": [{"role": "user", "content": %s}], "stream": true, '
-           b'"as_of": "0001-01-01"}' % QUESTION.encode(), "application/json"),
+    ("/api/ask", b"NaN", "application/json"),
+    ("/v1/chat/completions", b'{"messages": Infinity}', "application/json"),
+    ("/api/ask", b"\x80", "text/plain"),
+    ("/v1/chat/completions", b"\xff\xfe", "multipart/form-data; boundary=x"),
+    ("/api/ask", b'{"\\ud800": 1, "question": "q"}', "application/json"),
+    ("/api/ask", b'{"question": "who \\ud800 proposed the summit"}', "application/json"),
+    ("/v1/chat/completions",
+     b'{"messages": [{"role": "user", "content": %s}], "model": "\\ud800"}' % QUESTION.encode(), "application/json"),
+    ("/v1/chat/completions",
+     b'{"messages": [{"role": "user", "content": %s}], "model": "\\ud800", "stream": true}' % QUESTION.encode(),
+     "application/json"),
+    ("/api/articles", b'{"urls": ["\\ud800"]}', "application/json"),
+    ("/api/ask", b'{"question": "q", "history": [{"role": "user", "content": %s}]}' % DEEP_LIST.encode(),
+     "application/json"),
+    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": %s}]}' % DEEP_LIST.encode(),
+     "application/json"),
+    ("/api/ask", b'{"question": %s, "as_of": "0001-01-01"}' % QUESTION.encode(), "application/json"),
+    ("/api/ask", b'{"question": %s, "filters": {"sources": ["\\ud800"]}}' % QUESTION.encode(), "application/json"),
+    ("/v1/chat/completions", b'{"messages": [{"role": "user", "content": %s}], "stream": true, '
+     b'"as_of": "0001-01-01"}' % QUESTION.encode(), "application/json"),
 ])
-def test_known_server_errors(api, path, body, content_type):
+def test_bodies_that_once_got_a_5xx_get_a_clear_4xx(api, path, body, content_type):
     # A fresh connection each: after a 500 uvicorn drops the kept-alive one.
     response = httpx.post(api.url + path, content=body, headers={"content-type": content_type}, timeout=120)
     if response.headers.get("content-type", "").startswith("text/event-stream"):
         assert response.text.rstrip().endswith("data: [DONE]") and '"error"' not in response.text
         return
     assert_handled(response)
+    if b'"history"' in body and response.status_code == 200:  # history nested past reading is left out
+        assert "Macron" in response.json()["answer"] or response.json()["abstained"]
+        return
     assert response.status_code in (400, 413, 422), response.status_code
 
 

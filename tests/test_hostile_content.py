@@ -157,13 +157,9 @@ def test_chat_prompt_fences_article_text_and_defuses_turn_tokens():
     assert [role for role, _ in messages] == ["system", "user"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "assistant/generate.py _excerpt (the local Gemma completion prompt) only renames 'Question:'/'Answer:' in the "
-    "body: Gemma control tokens in article text (<start_of_turn>, <end_of_turn>, <eos>) reach llama.cpp, which "
-    "tokenizes the prompt with special=True, so they become real turn boundaries; and the title is not "
-    "whitespace-normalised, so a title with a line break starts a new 'Answer:' line. Fix: run title, source and "
-    "body through chat_llm._defuse (move it to generate.py and import it in chat_llm) and ' '.join(title.split())"))
 def test_local_model_prompt_defuses_turn_tokens_and_line_breaks():
+    """llama.cpp reads special tokens in the prompt: <start_of_turn> in an article would be a real turn; a
+    title with a line break would start an 'Answer:' line of its own."""
     from assistant.generate import build_prompt
 
     passages = _passages()

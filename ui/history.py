@@ -24,25 +24,30 @@ _LEGACY_CUTS = ("\n\n**Sources**", "\n\n_Searched for:")
 _ROLES = ("user", "assistant", "system")
 
 
-def message_text(content) -> str:
+MAX_DEPTH = 8  # content nested deeper than this (no chat client sends it) is read as no text
+
+
+def message_text(content, _depth: int = 0) -> str:
     """The text of one message's content: a string, a text part, or a list of parts (files skipped)."""
     if content is None:
         return ""
     if isinstance(content, str):
         return content
+    if _depth >= MAX_DEPTH:  # hostile nesting: never a RecursionError
+        return ""
     if isinstance(content, (list, tuple)):
-        return "\n".join(t for t in (message_text(part) for part in content) if t)
+        return "\n".join(t for t in (message_text(part, _depth + 1) for part in content) if t)
     if isinstance(content, dict):
         kind = content.get("type")
         if kind not in (None, "text"):
             return ""  # a file, image or component part
         text = content.get("text", content.get("content"))
-        return message_text(text) if isinstance(text, (str, list, tuple, dict)) else ""
+        return message_text(text, _depth + 1) if isinstance(text, (str, list, tuple, dict)) else ""
     # A gradio ChatMessage/TextMessage-like object.
     for attr in ("text", "content"):
         value = getattr(content, attr, None)
         if isinstance(value, (str, list, tuple, dict)):
-            return message_text(value)
+            return message_text(value, _depth + 1)
     return ""
 
 

@@ -85,6 +85,47 @@ def _message_extras(answer: Answer, queue_s: float = 0.0) -> dict:
             "queue_s": round(queue_s, 3)}
 
 
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)  # an as_of outside these is refused with 400
+
+
+def refuse_unencodable(fields: dict) -> None:
+    """400 naming the field when any string in `fields` (nested lists and dicts) is not valid Unicode text
+    (a lone surrogate, which JSON's \\ud800 escape can carry): it could be neither searched nor echoed."""
+
+    def bad(value, depth: int = 0) -> bool:
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+            return False
+        if depth > 8:
+            return False
+        if isinstance(value, dict):
+            return any(bad(k, depth + 1) or bad(v, depth + 1) for k, v in value.items())
+        if isinstance(value, (list, tuple)):
+            return any(bad(v, depth + 1) for v in value)
+        return False
+
+    for name, value in fields.items():
+        if bad(value):
+            from fastapi import HTTPException
+
+            raise HTTPException(400, f"{name}: text with a lone surrogate (not valid Unicode)")
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def _AsciiJSON(content, status_code: int = 200):
+    """A JSON response written with ASCII escapes and no NaN, so any text in it can be encoded."""
+    from starlette.responses import Response
+
+    body = json.dumps(content, ensure_ascii=True, allow_nan=False, default=str)
+    return Response(body, status_code=status_code, media_type="application/json")
+
+
 def _parse_auth(auth) -> tuple[str, str] | None:
     if not auth:
         return None
@@ -211,6 +252,16 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
     app = FastAPI(title="Citewire", version="1", docs_url="/docs", redoc_url=None,
                   description="Ask a news archive; every answer carries the article sentences it cites.")
 
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request, exc: RequestValidationError):
+        """422 with where and why, never the offending input echoed back (NaN, undecodable bytes or lone
+        surrogates in it made FastAPI's own handler fail with a 500)."""
+        errors = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return _AsciiJSON({"detail": errors}, status_code=422)
+
     def checked(question: str, as_of: str | None, filters) -> tuple[str, date | str, dict]:
         question = (question or "").strip()
         if not question:
@@ -218,11 +269,14 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if len(question) > max_question_chars:
             raise HTTPException(400, f"the question is {len(question)} characters; the limit is {max_question_chars}")
         flt = filters.model_dump(exclude_none=True) if filters is not None else {}
+        refuse_unencodable({"question": question, "as_of": as_of, "filters": flt})
         try:
             SearchFilters.of(flt)
             day = date.fromisoformat(as_of.strip()) if as_of and as_of.strip() else date.today()
         except ValueError as exc:
             raise HTTPException(400, f"bad as_of or filters: {exc}") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise HTTPException(400, f"bad as_of: {day.isoformat()} is outside {FIRST_DAY} .. {LAST_DAY}")
         return question, day, flt
 
     def take_ticket():
@@ -263,7 +317,9 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if last.role != "user":
             raise HTTPException(400, "the last message must be the user's question")
         question, day, flt = checked(message_text(last.content), request.as_of, request.filters)
-        turns = plain_history([m.model_dump() for m in request.messages[:-1]])
+        earlier = [m.model_dump() for m in request.messages[:-1]]
+        refuse_unencodable({"model": request.model, "messages": [message_text(m.get("content")) for m in earlier]})
+        turns = plain_history(earlier)
         model = with_top_k(assistant, request.top_k)
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         if not request.stream:
@@ -310,6 +366,8 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if len(request.history) > MAX_MESSAGES:
             raise HTTPException(400, f"{len(request.history)} history messages; the limit is {MAX_MESSAGES}")
         question, day, flt = checked(request.question, request.as_of, request.filters)
+        refuse_unencodable({"history": [message_text(m.get("content") if isinstance(m, dict) else m)
+                                        for m in request.history]})
         answer, waited = answer_or_raise(with_top_k(assistant, request.top_k), question,
                                          plain_history(request.history), day, flt)
         out = answer_json(answer)
@@ -332,7 +390,8 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
             try:
                 links = UrlList.model_validate(await request.json()).urls
             except ValueError as exc:  # malformed JSON, or not {"urls": [...]}
-                raise HTTPException(400, f'send {{"urls": ["https://..."]}}: {exc}') from None
+                raise HTTPException(400, f'send {{"urls": ["https://..."]}}: {_ascii(str(exc))}') from None
+            refuse_unencodable({"urls": links})
         else:
             form = await request.form()
             for value in form.getlist("files"):
