@@ -299,7 +299,10 @@ class ChromaStore:
         try:
             stamp = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            stamp = self._stamp()  # a store from before the stamp: indexes heal once against the chunks
+            try:
+                stamp = self._stamp()  # a store from before the stamp: indexes heal once against the chunks
+            except OSError:  # a read-only data dir: nobody writes it, so one fixed stamp is right
+                stamp = "unstamped"
         return f"{self.collection.id}:{stamp}"
 
     def _stamp(self) -> str:
