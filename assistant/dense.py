@@ -11,8 +11,6 @@ through `index.Library`) and does not fuse, boost or diversify (`retrieve.py`).
 
 from __future__ import annotations
 
-from typing import Callable
-
 from index import ChromaStore, Chunk, Embedder, SearchFilters
 
 from .types import Passage
@@ -74,7 +72,12 @@ def _store_as_vector_store(store: ChromaStore):
         def delete(self, ref_doc_id, **delete_kwargs):
             raise NotImplementedError("read-only: remove through index.Library")
 
-        def query(self, query, search_filters: SearchFilters | None = None, found: dict | None = None, **kwargs):
+        def query(self, query, search_filters: SearchFilters | None = None, found: dict | None = None,
+                  ids_only: bool = False, **kwargs):
+            if ids_only:  # ranked ids alone: nodes without text
+                ranked = self._store.query_ids(query.query_embedding, query.similarity_top_k, search_filters)
+                return VectorStoreQueryResult(nodes=[TextNode(id_=i, text="") for i, _ in ranked],
+                                              similarities=[score for _, score in ranked], ids=[i for i, _ in ranked])
             hits = self._store.query(query.query_embedding, query.similarity_top_k, search_filters)
             if found is not None:
                 found.update((chunk.id, chunk) for chunk, _ in hits)
@@ -94,15 +97,23 @@ class DenseRetriever:
         self._index = VectorStoreIndex.from_vector_store(_store_as_vector_store(store),
                                                          embed_model=llama_index_embedding(embedder))
 
-    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
-                 keep: Callable[[Chunk], bool] | None = None) -> list[Passage]:
-        """The `k` nearest chunks as passages, less those `keep` rejects (chunks not yet fully indexed)."""
+    def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
+        """The `k` nearest chunks as passages (dense-only search: no keyword index to take metadata from)."""
         if not query.strip():
             return []
         found: dict[str, Chunk] = {}
         retriever = self._index.as_retriever(similarity_top_k=k,
                                              vector_store_kwargs={"search_filters": filters, "found": found})
         nodes = retriever.retrieve(query)
-        passages = [Passage.from_chunk(found[n.node.node_id], float(n.score or 0.0)) for n in nodes
-                    if keep is None or keep(found[n.node.node_id])]
+        passages = [Passage.from_chunk(found[n.node.node_id], float(n.score or 0.0)) for n in nodes]
         return sorted(passages, key=lambda p: -p.score)
+
+    def ranked_ids(self, query: str, k: int, filters: SearchFilters | None = None) -> list[tuple[str, float]]:
+        """The `k` nearest chunk ids with their similarity, best first, reading no chunk (the hybrid
+        retriever takes metadata from the keyword index and text only for the passages it keeps)."""
+        if not query.strip():
+            return []
+        retriever = self._index.as_retriever(similarity_top_k=k,
+                                             vector_store_kwargs={"search_filters": filters, "ids_only": True})
+        return sorted(((n.node.node_id, float(n.score or 0.0)) for n in retriever.retrieve(query)),
+                      key=lambda pair: -pair[1])

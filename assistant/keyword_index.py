@@ -363,6 +363,17 @@ class KeywordView:
         self._state = state
         self._hidden = hidden
 
+    def meta(self, chunk_id: str) -> tuple[str, str, str] | None:
+        """(article id, source, published day) of a chunk this view shows by id, else None. Its content is
+        checked with `shows` once the chunk is read."""
+        hit = self._state.where.get(chunk_id)
+        if hit is None:
+            return None
+        segment, row = self._state.segments[hit[0]], hit[1]
+        if segment.article_ids[row] in self._hidden:
+            return None
+        return segment.article_ids[row], segment.sources[row], segment.published[row]
+
     def shows(self, chunk: Chunk) -> bool:
         hit = self._state.where.get(chunk.id)
         if hit is None or chunk.article_id in self._hidden:

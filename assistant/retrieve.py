@@ -5,8 +5,10 @@
 can boost passages that match a preference (a date window), and keeps one
 article from filling every slot. Both lists pass through one `KeywordView`:
 a chunk is shown only when the keyword index holds it at that content, so
-while an ingest runs an article is found whole (dense and keyword) or not yet. It reads chunks only through the store adapter
-and sees no Chroma or llama-index type. Query rewriting and the search plan
+while an ingest runs an article is found whole (dense and keyword) or not yet.
+The view also holds each chunk's article, source and date, so candidates are
+fused by id and only the passages kept are read. It reads chunks only through
+the store adapter and sees no Chroma or llama-index type. Query rewriting and the search plan
 (what "this week" means, `plan.py`) happen before this.
 """
 
@@ -19,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from index import ChromaStore, SearchFilters
 
 from .dense import DenseRetriever
-from .keyword_index import KeywordIndex, KeywordView
+from .keyword_index import KeywordIndex
 from .types import Passage
 
 __all__ = ["Retriever", "HybridRetriever", "diversify"]
@@ -69,28 +71,43 @@ class HybridRetriever:
         self.keyword_weight = keyword_weight
         self.boost_weight = boost_weight
 
-    def _keyword_hits(self, query: str, n: int, filters: SearchFilters | None, view: KeywordView):
-        hits = self.keyword.search(query, n, filters)
-        return hits, {c.id: Passage.from_chunk(c, 0.0) for c in self.store.chunks([chunk_id for chunk_id, _ in hits])
-                      if view.shows(c)}
-
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None,
                  boost: SearchFilters | None = None) -> list[Passage]:
         if not query.strip():
             return []
+        if self.keyword is None:
+            return self._dense_only(query, k, filters, boost)
         n = max(self.candidates, k)
-        # BM25 and its chunk fetch run beside the dense search (embedding the question releases the GIL),
-        # so hybrid costs about what dense alone does.
         # One view of what is indexed filters both lists: during an ingest an article is seen whole or not yet.
-        view = self.keyword.view() if self.keyword is not None else None
-        keyword = _POOL.submit(self._keyword_hits, query, n, filters, view) if view is not None else None
-        dense = self.dense.retrieve(query, n, filters, keep=view.shows if view is not None else None)
-        lists: list[tuple[float, list[str]]] = [(1.0, [p.chunk_id for p in dense])]
-        known = {p.chunk_id: p for p in dense}
-        if keyword is not None:
-            hits, fetched = keyword.result()
-            lists.append((self.keyword_weight, [chunk_id for chunk_id, _ in hits]))
-            known.update((chunk_id, p) for chunk_id, p in fetched.items() if chunk_id not in known)
+        # It also holds each chunk's article, source and date, so candidates are fused by id and only the
+        # passages kept are read from the store. BM25 runs beside the dense search (embedding the question
+        # releases the GIL), so hybrid costs about what dense alone does.
+        view = self.keyword.view()
+        keyword = _POOL.submit(self.keyword.search, query, n, filters)
+        dense = [chunk_id for chunk_id, _ in self.dense.ranked_ids(query, n, filters)]
+        lists = [(1.0, dense), (self.keyword_weight, [chunk_id for chunk_id, _ in keyword.result()])]
+        meta = {}
+        for _, ranked in lists:
+            for chunk_id in ranked:
+                if chunk_id not in meta:
+                    meta[chunk_id] = view.meta(chunk_id)
+        stubs = self._fuse(lists, {c: Passage(c, m[0], "", 0.0, source=m[1], published_at=m[2])
+                                   for c, m in meta.items() if m is not None}, boost)
+        # A few spare: a chunk whose text changed since the view was taken is dropped when read.
+        picked = diversify(stubs, k + 3, self.per_article)
+        chunks = {c.id: c for c in self.store.chunks([p.chunk_id for p in picked])}
+        return [Passage.from_chunk(chunks[p.chunk_id], p.score) for p in picked
+                if p.chunk_id in chunks and view.shows(chunks[p.chunk_id])][:k]
+
+    def _dense_only(self, query: str, k: int, filters: SearchFilters | None, boost: SearchFilters | None
+                    ) -> list[Passage]:
+        dense = self.dense.retrieve(query, max(self.candidates, k), filters)
+        ranked = self._fuse([(1.0, [p.chunk_id for p in dense])], {p.chunk_id: p for p in dense}, boost)
+        return diversify(ranked, k, self.per_article)
+
+    def _fuse(self, lists: list[tuple[float, list[str]]], known: dict[str, Passage],
+              boost: SearchFilters | None) -> list[Passage]:
+        """Reciprocal rank fusion of the ranked id lists (weighted), boosted, as `known`'s passages best first."""
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, chunk_id in enumerate(ranked):
@@ -100,6 +117,5 @@ class HybridRetriever:
                 p = known.get(chunk_id)
                 if p is not None and boost.matches(p.source, p.article_id, p.published_at):
                     fused[chunk_id] = score * (1.0 + self.boost_weight)
-        ranked = [replace(known[c], score=round(s, 6)) for c, s in sorted(fused.items(), key=lambda kv: -kv[1])
-                  if c in known]
-        return diversify(ranked, k, self.per_article)
+        return [replace(known[c], score=round(s, 6)) for c, s in sorted(fused.items(), key=lambda kv: -kv[1])
+                if c in known]

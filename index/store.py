@@ -385,6 +385,17 @@ class ChromaStore:
         return [(chunk_from_record(i, d, m or {}), 1.0 - float(dist)) for i, d, m, dist in rows]
 
     @_translated
+    def query_ids(self, vector: Sequence[float], k: int, filters: SearchFilters | None = None
+                  ) -> list[tuple[str, float]]:
+        """`query` without reading the chunks: (chunk id, cosine similarity), best first. A third of the
+        cost at 150k chunks (metadata is the dear part); the caller fetches text for what it keeps."""
+        if k < 1:
+            return []
+        got = self.collection.query(query_embeddings=[list(map(float, vector))], n_results=k, where=_where(filters),
+                                    include=["distances"])
+        return [(i, 1.0 - float(dist)) for i, dist in zip(got["ids"][0], got["distances"][0])]
+
+    @_translated
     def fingerprints(self) -> list[tuple[str, str]]:
         """(article_id, simhash) of every stored article that has one (read from its first chunk)."""
         got = self.collection.get(where={"chunk_index": 0}, include=["metadatas"])
