@@ -170,6 +170,7 @@ class Library:
             if self.articles is not None:
                 self.articles.mark_removing(removed)
             indexed = [a for a in removed if states[a].counts]
+            _Publisher(self).writing(indexed)  # readers stop seeing them before their chunks go, not half-way
             for article_id in indexed:
                 self.store.delete_article(article_id, purge=False)
             if indexed:

@@ -152,3 +152,20 @@ def test_questions_during_a_large_ingest_see_whole_articles_and_never_error(assi
     assert not wrong, wrong[:5]  # every article seen was seen whole
     for i in range(n):
         assert len(seen(a, i)) == stored[(i, 2)]
+
+
+def test_an_article_being_removed_is_not_found_half_removed(assistant, tmp_path, monkeypatch):
+    a = assistant
+    a.library.ingest([write(tmp_path / "v1.jsonl", [story(i, 1, 8) for i in range(3)])])
+    assert len(seen(a, 1)) == chunks_of(a, 1) > 2
+    store = a.library.store
+    real_delete = type(store).delete_article
+    during: list[int] = []
+
+    def delete_watched(self, article_id, keep_hash=None, purge=True):
+        during.append(len(seen(a, int(article_id.split("-")[1]))))  # just before its chunks go
+        return real_delete(self, article_id, keep_hash=keep_hash, purge=purge)
+
+    monkeypatch.setattr(type(store), "delete_article", delete_watched)
+    assert a.library.remove(["story-001"]) == ["story-001"]
+    assert during == [0] and seen(a, 1) == [] and len(seen(a, 0)) == chunks_of(a, 0)
