@@ -171,7 +171,7 @@ def test_arbitrary_bytes_with_any_content_type_are_a_2xx_or_4xx(api, path, conte
 # undecodable bytes, lone surrogates) and failed; a lone surrogate in a string was echoed in the reply; content
 # nested 900 deep recursed in message_text; as_of 0001-01-01 overflowed in the search plan and a source with a
 # lone surrogate made Chroma refuse the where clause. Fixed in ui/server.py (a 422 handler that never echoes,
-# refuse_unencodable, the as_of range) and ui/history.py (message_text's depth cap).
+# _refuse_unencodable, the as_of range) and ui/history.py (message_text's depth cap).
 DEEP_LIST = "[" * 900 + '"x"' + "]" * 900
 QUESTION = '"who proposed the summit"'
 

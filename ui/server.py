@@ -88,7 +88,7 @@ def _message_extras(answer: Answer, queue_s: float = 0.0) -> dict:
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9999, 12, 30)  # an as_of outside these is refused with 400
 
 
-def refuse_unencodable(fields: dict) -> None:
+def _refuse_unencodable(fields: dict) -> None:
     """400 naming the field when any string in `fields` (nested lists and dicts) is not valid Unicode text
     (a lone surrogate, which JSON's \\ud800 escape can carry): it could be neither searched nor echoed."""
 
@@ -118,7 +118,7 @@ def _ascii(text: str) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii")
 
 
-def _AsciiJSON(content, status_code: int = 200):
+def _ascii_json(content, status_code: int = 200):
     """A JSON response written with ASCII escapes and no NaN, so any text in it can be encoded."""
     from starlette.responses import Response
 
@@ -260,7 +260,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         surrogates in it made FastAPI's own handler fail with a 500)."""
         errors = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
                    "type": str(e.get("type", ""))} for e in exc.errors()]
-        return _AsciiJSON({"detail": errors}, status_code=422)
+        return _ascii_json({"detail": errors}, status_code=422)
 
     def checked(question: str, as_of: str | None, filters) -> tuple[str, date | str, dict]:
         question = (question or "").strip()
@@ -269,7 +269,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if len(question) > max_question_chars:
             raise HTTPException(400, f"the question is {len(question)} characters; the limit is {max_question_chars}")
         flt = filters.model_dump(exclude_none=True) if filters is not None else {}
-        refuse_unencodable({"question": question, "as_of": as_of, "filters": flt})
+        _refuse_unencodable({"question": question, "as_of": as_of, "filters": flt})
         try:
             SearchFilters.of(flt)
             day = date.fromisoformat(as_of.strip()) if as_of and as_of.strip() else date.today()
@@ -318,7 +318,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
             raise HTTPException(400, "the last message must be the user's question")
         question, day, flt = checked(message_text(last.content), request.as_of, request.filters)
         earlier = [m.model_dump() for m in request.messages[:-1]]
-        refuse_unencodable({"model": request.model, "messages": [message_text(m.get("content")) for m in earlier]})
+        _refuse_unencodable({"model": request.model, "messages": [message_text(m.get("content")) for m in earlier]})
         turns = plain_history(earlier)
         model = with_top_k(assistant, request.top_k)
         ident, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
@@ -366,7 +366,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
         if len(request.history) > MAX_MESSAGES:
             raise HTTPException(400, f"{len(request.history)} history messages; the limit is {MAX_MESSAGES}")
         question, day, flt = checked(request.question, request.as_of, request.filters)
-        refuse_unencodable({"history": [message_text(m.get("content") if isinstance(m, dict) else m)
+        _refuse_unencodable({"history": [message_text(m.get("content") if isinstance(m, dict) else m)
                                         for m in request.history]})
         answer, waited = answer_or_raise(with_top_k(assistant, request.top_k), question,
                                          plain_history(request.history), day, flt)
@@ -391,7 +391,7 @@ def build_server(assistant: Assistant, *, auth: str | tuple[str, str] | None = N
                 links = UrlList.model_validate(await request.json()).urls
             except ValueError as exc:  # malformed JSON, or not {"urls": [...]}
                 raise HTTPException(400, f'send {{"urls": ["https://..."]}}: {_ascii(str(exc))}') from None
-            refuse_unencodable({"urls": links})
+            _refuse_unencodable({"urls": links})
         else:
             form = await request.form()
             for value in form.getlist("files"):
