@@ -102,9 +102,7 @@ class DenseRetriever:
         if not query.strip():
             return []
         found: dict[str, Chunk] = {}
-        retriever = self._index.as_retriever(similarity_top_k=k,
-                                             vector_store_kwargs={"search_filters": filters, "found": found})
-        nodes = retriever.retrieve(query)
+        nodes = self._nodes(query, k, search_filters=filters, found=found)
         passages = [Passage.from_chunk(found[n.node.node_id], float(n.score or 0.0)) for n in nodes]
         return sorted(passages, key=lambda p: -p.score)
 
@@ -113,7 +111,9 @@ class DenseRetriever:
         retriever takes metadata from the keyword index and text only for the passages it keeps)."""
         if not query.strip():
             return []
-        retriever = self._index.as_retriever(similarity_top_k=k,
-                                             vector_store_kwargs={"search_filters": filters, "ids_only": True})
-        return sorted(((n.node.node_id, float(n.score or 0.0)) for n in retriever.retrieve(query)),
-                      key=lambda pair: -pair[1])
+        return sorted(((n.node.node_id, float(n.score or 0.0)) for n in
+                       self._nodes(query, k, search_filters=filters, ids_only=True)), key=lambda pair: -pair[1])
+
+    def _nodes(self, query: str, k: int, **store_kwargs):
+        """llama-index's retrieval, with `store_kwargs` passed through to the store shim's query."""
+        return self._index.as_retriever(similarity_top_k=k, vector_store_kwargs=store_kwargs).retrieve(query)

@@ -63,13 +63,8 @@ class _Publisher:
         self.published: set[str] = set()
 
     def writing(self, article_ids: list[str]) -> None:
-        if not article_ids:
-            return
         self.withdrawn.update(article_ids)
-        for index in self.library.derived:
-            withdraw = getattr(index, "withdraw", None)
-            if withdraw is not None:
-                withdraw(article_ids)
+        self.library._withdraw(article_ids)
 
     def written(self, article_ids: list[str]) -> None:
         self.library._changed(article_ids)
@@ -117,6 +112,15 @@ class Library:
         for index in self.derived:
             if getattr(index, "update", None) is not None:
                 index.refresh()
+
+    def _withdraw(self, article_ids: Sequence[str]) -> None:
+        """Hide these articles from readers (indexes that can `withdraw`) until `_changed` re-indexes them."""
+        if not article_ids:
+            return
+        for index in self.derived:
+            withdraw = getattr(index, "withdraw", None)
+            if withdraw is not None:
+                withdraw(article_ids)
 
     def _changed(self, article_ids: Sequence[str]) -> None:
         for index in self.derived:
@@ -170,7 +174,7 @@ class Library:
             if self.articles is not None:
                 self.articles.mark_removing(removed)
             indexed = [a for a in removed if states[a].counts]
-            _Publisher(self).writing(indexed)  # readers stop seeing them before their chunks go, not half-way
+            self._withdraw(indexed)  # readers stop seeing them before their chunks go, not half-way
             for article_id in indexed:
                 self.store.delete_article(article_id, purge=False)
             if indexed:

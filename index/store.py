@@ -295,9 +295,8 @@ class ChromaStore:
         opens and closes that file.)"""
         if self.sqlite_path is None:
             return None
-        path = self.sqlite_path.parent / _STAMP
         try:
-            stamp = path.read_text(encoding="utf-8").strip()
+            stamp = (self.sqlite_path.parent / _STAMP).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             try:
                 stamp = self._stamp()  # a store from before the stamp: indexes heal once against the chunks

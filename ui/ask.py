@@ -85,9 +85,7 @@ class Models:
 
                 a = self._assistant
                 settings = a.settings.replace(generator=name)
-                generator = make_generator(name, settings, scorer=a.scorer, ranker=a.ranker)
-                chosen = Assistant(a.library, a.retriever, generator, settings, fallback=a.fallback,
-                                   rewriter=a.rewriter, scorer=a.scorer, ranker=a.ranker)
+                chosen = _variant(a, settings, make_generator(name, settings, scorer=a.scorer, ranker=a.ranker))
                 self._built[name] = (chosen, make_gate(chosen))
             return self._built[name]
 
@@ -186,9 +184,14 @@ def with_top_k(assistant: Assistant, top_k) -> Assistant:
     """`assistant` retrieving `top_k` passages: the same parts under changed settings (nothing reloads)."""
     if not top_k or int(top_k) == assistant.settings.top_k:
         return assistant
-    return Assistant(assistant.library, assistant.retriever, assistant.generator,
-                     assistant.settings.replace(top_k=int(top_k)), fallback=assistant.fallback,
-                     rewriter=assistant.rewriter, scorer=assistant.scorer, ranker=assistant.ranker)
+    return _variant(assistant, assistant.settings.replace(top_k=int(top_k)))
+
+
+def _variant(assistant: Assistant, settings, generator=None) -> Assistant:
+    """`assistant`'s archive, retriever and checks under other settings (and generator): nothing reloads."""
+    return Assistant(assistant.library, assistant.retriever, generator or assistant.generator, settings,
+                     fallback=assistant.fallback, rewriter=assistant.rewriter, scorer=assistant.scorer,
+                     ranker=assistant.ranker)
 
 
 def form_filters(date_from: str, date_to: str, sources) -> dict:
