@@ -185,10 +185,11 @@ class RelevanceScorer:
                           lexical=tuple(lexical), cosine=(None,) * len(evidence))
         # Embed only the sentences with the most word overlap: the embedder is the slow part.
         order = sorted(range(len(evidence)), key=lambda i: -lexical[i])[: self.max_embedded]
-        got = self.embed([question] + [evidence[i].text for i in order])
-        q = got[0]
+        # The question on its own: the embedder has its vector from the dense search already.
+        q = self.embed([question])[0]
+        got = self.embed([evidence[i].text for i in order])
         vectors: list = [None] * len(evidence)
-        for i, vec in zip(order, got[1:]):
+        for i, vec in zip(order, got):
             vectors[i] = vec
         scores, cosines = [], []
         for ev, lex, vec in zip(evidence, lexical, vectors):

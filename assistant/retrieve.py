@@ -91,13 +91,20 @@ class HybridRetriever:
             for chunk_id in ranked:
                 if chunk_id not in meta:
                     meta[chunk_id] = view.meta(chunk_id)
-        stubs = self._fuse(lists, {c: Passage(c, m[0], "", 0.0, source=m[1], published_at=m[2])
-                                   for c, m in meta.items() if m is not None}, boost)
-        # A few spare: a chunk whose text changed since the view was taken is dropped when read.
+        known = {c: m for c, m in meta.items() if m is not None}
+        scores = self._scores(lists, lambda c: c in known and (known[c][1], known[c][0], known[c][2]), boost)
+        stubs = [Passage(c, known[c][0], "", score, source=known[c][1], published_at=known[c][2])
+                 for c, score in scores if c in known]
+        # A few spare, read only when needed: a chunk whose text changed since the view was taken is dropped.
         picked = diversify(stubs, k + 3, self.per_article)
-        chunks = {c.id: c for c in self.store.chunks([p.chunk_id for p in picked])}
-        return [Passage.from_chunk(chunks[p.chunk_id], p.score) for p in picked
-                if p.chunk_id in chunks and view.shows(chunks[p.chunk_id])][:k]
+        out: list[Passage] = []
+        for batch in (picked[:k], picked[k:]):
+            if len(out) >= k or not batch:
+                break
+            chunks = {c.id: c for c in self.store.chunks([p.chunk_id for p in batch])}
+            out += [Passage.from_chunk(chunks[p.chunk_id], p.score) for p in batch
+                    if p.chunk_id in chunks and view.shows(chunks[p.chunk_id])]
+        return out[:k]
 
     def _dense_only(self, query: str, k: int, filters: SearchFilters | None, boost: SearchFilters | None
                     ) -> list[Passage]:
@@ -108,14 +115,23 @@ class HybridRetriever:
     def _fuse(self, lists: list[tuple[float, list[str]]], known: dict[str, Passage],
               boost: SearchFilters | None) -> list[Passage]:
         """Reciprocal rank fusion of the ranked id lists (weighted), boosted, as `known`'s passages best first."""
+        def where(c: str):
+            p = known.get(c)
+            return p and (p.source, p.article_id, p.published_at)
+
+        return [replace(known[c], score=s) for c, s in self._scores(lists, where, boost) if c in known]
+
+    def _scores(self, lists: list[tuple[float, list[str]]], where, boost: SearchFilters | None
+                ) -> list[tuple[str, float]]:
+        """Reciprocal rank fusion of the ranked id lists (weighted), boosted where `where(id)` (source,
+        article id, date; None when unknown) matches `boost`: (id, score) best first."""
         fused: dict[str, float] = {}
         for weight, ranked in lists:
             for rank, chunk_id in enumerate(ranked):
                 fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (self.rrf_k + rank + 1)
         if boost is not None and not boost.empty:
             for chunk_id, score in fused.items():
-                p = known.get(chunk_id)
-                if p is not None and boost.matches(p.source, p.article_id, p.published_at):
+                found = where(chunk_id)
+                if found and boost.matches(*found):
                     fused[chunk_id] = score * (1.0 + self.boost_weight)
-        return [replace(known[c], score=round(s, 6)) for c, s in sorted(fused.items(), key=lambda kv: -kv[1])
-                if c in known]
+        return [(c, round(s, 6)) for c, s in sorted(fused.items(), key=lambda kv: -kv[1])]

@@ -168,8 +168,12 @@ def _ingest(library, corpus: Path, total: int, data_dir: Path, progress: bool) -
     return figures
 
 
-def _timed(retrieve, questions: list[dict]) -> dict:
+def _timed(retrieve, questions: list[dict], embedder=None) -> dict:
     retrieve(questions[0])  # warm-up: loads the embedder, the keyword index
+    # Each path embeds its questions itself: none reuses the vectors the path before it kept.
+    forget = getattr(getattr(embedder, "real", embedder), "forget_recent", None)
+    if forget is not None:
+        forget()
     times, recalls = [], []
     for q in questions:
         started = time.perf_counter()
@@ -189,9 +193,9 @@ def _retrieval(data_dir: Path, library, embedder, questions: list[dict]) -> dict
     for name, hybrid in (("hybrid", True), ("dense", False)):
         a = build_assistant(data_dir, generator="extractive", embedder=embedder, hybrid=hybrid)
         out[name] = _timed(lambda q, a=a: [p.article_id for p in a.retrieve(q["question"], as_of=q["as_of"])],
-                           questions)
+                           questions, embedder)
     plain = plain_vector_retriever(library.store, embedder, top_k=5)
-    out["llamaindex"] = _timed(lambda q: distinct_ranked(plain(q["question"])), questions)
+    out["llamaindex"] = _timed(lambda q: distinct_ranked(plain(q["question"])), questions, embedder)
     return out
 
 

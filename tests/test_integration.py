@@ -55,6 +55,26 @@ def test_real_chunks_fit_the_embedder_window(local_assistant):
         assert embedder.count_tokens(f"{chunk.title}\n{chunk.text}") + 2 <= 256
 
 
+def test_a_question_is_embedded_once_with_encodes_vector(local_assistant, monkeypatch):
+    import numpy as np
+
+    embedder = local_assistant.library.embedder
+    question = "Who proposed the summit between Biden and Putin?"
+    embedder.forget_recent()
+    direct = np.array(embedder.embed_batch([question])[0])
+    encoded = embedder.model.encode([question], normalize_embeddings=True)[0]
+    assert np.abs(direct - encoded).max() < 1e-5
+    # Dense search and the answer checks of one question share that vector: it goes through the model once.
+    embedder.forget_recent()
+    seen: list[str] = []
+    preprocess = embedder.model.preprocess
+    monkeypatch.setattr(embedder.model, "preprocess",
+                        lambda texts, *a, **k: seen.extend(texts) or preprocess(texts, *a, **k))
+    passages = local_assistant.retrieve(question)
+    local_assistant.scorer(question, passages)
+    assert seen.count(question) == 1 and len(seen) > 1  # the sentences were embedded too
+
+
 def test_local_model_answers_with_the_macron_citation(local_assistant):
     ans = local_assistant.ask("who proposed the summit")
     assert not ans.abstained and "Macron" in ans.text
