@@ -73,7 +73,7 @@ class Assistant:
         return self.library.ingest([str(p) for p in paths], keep_duplicates=keep_duplicates)
 
     def is_empty(self) -> bool:
-        return self.library.count() == 0
+        return self.library.is_empty()
 
     def retrieve(self, query: str, k: int | None = None, filters: SearchFilters | dict | None = None, *,
                  as_of: date | str | None = None) -> list[Passage]:

@@ -16,6 +16,8 @@ whose result is only ids, so `ranked_ids` embeds the query with the same
 
 from __future__ import annotations
 
+import threading
+
 from index import ChromaStore, Chunk, Embedder, SearchFilters
 
 from .types import Passage
@@ -92,12 +94,10 @@ class DenseRetriever:
     """Nearest chunks to the query by embedding (no boost, no fusion: see HybridRetriever)."""
 
     def __init__(self, store: ChromaStore, embedder: Embedder):
-        from llama_index.core import VectorStoreIndex
-
         self._store = store
         self._embedder = embedder
-        self._index = VectorStoreIndex.from_vector_store(_store_as_vector_store(store),
-                                                         embed_model=llama_index_embedding(embedder))
+        self._index = None  # llama-index's VectorStoreIndex, built on first dense-only search (importing
+        self._index_lock = threading.Lock()  # llama-index takes about 2 s; hybrid search never needs it)
 
     def retrieve(self, query: str, k: int, filters: SearchFilters | None = None) -> list[Passage]:
         """The `k` nearest chunks as passages (dense-only search: no keyword index to take metadata from)."""
@@ -118,4 +118,11 @@ class DenseRetriever:
 
     def _nodes(self, query: str, k: int, **store_kwargs):
         """llama-index's retrieval, with `store_kwargs` passed through to the store shim's query."""
-        return self._index.as_retriever(similarity_top_k=k, vector_store_kwargs=store_kwargs).retrieve(query)
+        with self._index_lock:
+            if self._index is None:
+                from llama_index.core import VectorStoreIndex
+
+                self._index = VectorStoreIndex.from_vector_store(_store_as_vector_store(self._store),
+                                                                 embed_model=llama_index_embedding(self._embedder))
+            index = self._index
+        return index.as_retriever(similarity_top_k=k, vector_store_kwargs=store_kwargs).retrieve(query)

@@ -27,6 +27,8 @@ search.
 
 from __future__ import annotations
 
+import threading
+
 import logging
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
@@ -90,6 +92,8 @@ class Library:
         if lock is None and self.data_dir is not None:
             lock = WriteLock(self.data_dir)
         self.lock = lock
+        self._listing: tuple[str, list[dict]] | None = None  # (store stamp, list_articles rows)
+        self._listing_lock = threading.Lock()
 
     def on_wait(self, notify: Callable[[str], None] | None) -> None:
         """Have `notify(message)` told when another writer makes this one wait for the write lock."""
@@ -189,9 +193,37 @@ class Library:
         """Number of stored chunks."""
         return self.store.count()
 
+    def is_empty(self) -> bool:
+        """Nothing stored. Answered from the article record when it has rows (a count of every chunk
+        takes a Chroma scan: 0.2-0.5 s at 150k chunks), else from the store."""
+        if self.articles is not None and len(self.articles):
+            return False
+        return self.store.count() == 0
+
+    def latest_articles(self, n: int) -> list[dict]:
+        """The `n` articles stored last (at least id and title), without listing the archive."""
+        if self.articles is not None and len(self.articles):
+            return self.articles.latest(n)
+        return self.list_articles()[-n:][::-1]
+
+    def version(self) -> str | None:
+        """The store's write stamp (constant time; None for a Chroma server, which has none)."""
+        return self.store.version()
+
     def list_articles(self) -> list[dict]:
-        """One row per stored article: id, title, published_at, source, url, chunks."""
-        return self.store.list_articles()
+        """One row per stored article: id, title, published_at, source, url, chunks.
+
+        Kept until the store's stamp changes: listing reads every article's first chunk (1.5 s at
+        13,000 articles), and the page asks on every load and every opened article."""
+        version = self.store.version()
+        with self._listing_lock:
+            if version is not None and self._listing is not None and self._listing[0] == version:
+                return list(self._listing[1])
+        rows = self.store.list_articles()
+        if version is not None and version == self.store.version():  # no write finished meanwhile
+            with self._listing_lock:
+                self._listing = (version, rows)
+        return list(rows)
 
     def article_text(self, article_id: str) -> str | None:
         """An article's stored clean text (its chunks joined at their offsets), or None if not stored.

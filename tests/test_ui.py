@@ -364,3 +364,34 @@ def test_the_operator_names_the_pages_models_and_bad_names_are_refused():
         "extractive",)
     with pytest.raises(ValueError, match="ollama:<model>"):
         server_options(parser.parse_args(["--generators", "ollama:"]), env={})
+
+
+def test_article_table_shows_the_newest_rows_of_a_large_archive():
+    from ui.archive import ROWS_SHOWN, article_rows
+
+    arts = [{"id": f"a{i:05d}", "title": f"T{i}", "source": "S", "published_at": f"2023-01-{1 + i % 28:02d}",
+             "chunks": 1} for i in range(ROWS_SHOWN + 100)]
+    rows = article_rows(arts)
+    assert len(rows) == ROWS_SHOWN and rows[0][2] == "2023-01-28"
+    assert [r[-1] for r in article_rows(arts, "T7")][:1] and all("T7" in r[0] for r in article_rows(arts, "T7"))
+    assert f"newest {ROWS_SHOWN}" in corpus_stats(arts) and "newest" not in corpus_stats(arts[:3])
+
+
+def test_listing_is_kept_until_the_store_changes(tmp_path, sample_path):
+    from assistant import Settings
+    from assistant.factory import build_library
+    from tests.fakes import FakeEmbedder
+
+    library = build_library(Settings(data_dir=tmp_path), FakeEmbedder())
+    assert library.is_empty()
+    library.ingest([str(sample_path)])
+    assert not library.is_empty()
+    reads = []
+    real = library.store.list_articles
+    library.store.list_articles = lambda: reads.append(1) or real()
+    first = library.list_articles()
+    assert library.list_articles() == first and len(reads) == 1  # the second from memory
+    first.clear()  # a caller's copy: the kept one is untouched
+    assert len(library.list_articles()) == 1 and len(reads) == 1
+    library.remove([library.list_articles()[0]["id"]])
+    assert library.list_articles() == [] and len(reads) == 2 and library.is_empty()

@@ -154,9 +154,9 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
 
     def library_view(search: str = ""):
         articles = library.list_articles()
-        ids = [a["id"] for a in articles]
-        return (corpus_stats(articles), article_rows(articles, search or ""),
-                gr.update(choices=ids, value=[]), gr.update(choices=source_choices(articles)))
+        rows = article_rows(articles, search or "")
+        return (corpus_stats(articles), rows, gr.update(choices=[r[-1] for r in rows], value=[]),
+                gr.update(choices=source_choices(articles)))
 
     def ingest(files, urls: str, search: str, progress=gr.Progress()):
         saved, refused = save_uploads(files or [], uploads, max_upload_bytes)
@@ -186,7 +186,8 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
         watch.sync(force=True)
         return library_view(search)
 
-    articles = library.list_articles()
+    # The archive's listing (1.5 s at 13,000 articles) fills the Library tab on page load, not here: the
+    # page serves before the archive is read. Examples need only the last few articles stored.
     with gr.Blocks(title=TITLE, analytics_enabled=False) as app:
         gr.Markdown(f"# {TITLE}\nAsk the news archive. Every sentence of an answer cites the article sentence it "
                     "comes from; when the articles do not say, Citewire says so.")
@@ -203,15 +204,17 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                             ask_btn = gr.Button("Ask", variant="primary", elem_id="cw-ask")
                             new_btn = gr.Button("New chat", elem_id="cw-new")
                             export_btn = gr.DownloadButton("Export as Markdown", elem_id="cw-export")  # set per answer
-                        gr.Examples(example_questions(articles), inputs=question, label="Examples")
+                        gr.Examples(example_questions(library.latest_articles(3)), inputs=question,
+                                    label="Examples")
                         with gr.Accordion("Filters", open=False):
                             with gr.Row():
                                 date_from = gr.Textbox(label="From (YYYY-MM-DD)", elem_id="cw-from")
                                 date_to = gr.Textbox(label="To (YYYY-MM-DD)", elem_id="cw-to")
                                 as_of = gr.Textbox(label="As of (for \"this week\"; default today)",
                                                    elem_id="cw-asof")
-                            sources = gr.Dropdown(source_choices(articles), multiselect=True, label="Sources",
-                                                  elem_id="cw-sources")
+                            # Choices arrive with the archive on page load; a typed source name is a filter too.
+                            sources = gr.Dropdown([], multiselect=True, label="Sources",
+                                                  elem_id="cw-sources", allow_custom_value=True)
                             with gr.Row():
                                 top_k = gr.Slider(1, 20, value=assistant.settings.top_k, step=1,
                                                   label="Passages retrieved (top-k)", elem_id="cw-topk")
@@ -226,7 +229,7 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                                                    allow_custom_value=False)
                         article_view = gr.HTML("", elem_id="cw-article")
             with gr.Tab("Library", id="library"):
-                stats = gr.Markdown(corpus_stats(articles), elem_id="cw-stats")
+                stats = gr.Markdown("Reading the archive…", elem_id="cw-stats")
                 with gr.Row():
                     files = gr.File(file_count="multiple", file_types=list(UPLOAD_TYPES), label="Upload articles",
                                     elem_id="cw-upload")
@@ -234,10 +237,11 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                 ingest_btn = gr.Button("Ingest", variant="primary", elem_id="cw-ingest")
                 report = gr.Markdown(elem_id="cw-report")
                 search = gr.Textbox(label="Search articles", elem_id="cw-search")
-                table = gr.Dataframe(article_rows(articles), headers=ARTICLE_COLUMNS, interactive=False,
+                table = gr.Dataframe([], headers=ARTICLE_COLUMNS, interactive=False,
                                      elem_id="cw-table", wrap=True)
                 with gr.Row():
-                    remove_pick = gr.Dropdown([a["id"] for a in articles], multiselect=True,
+                    remove_pick = gr.Dropdown([], multiselect=True,
+                                              allow_custom_value=True,  # an id of an article not in the table
                                               label="Articles to remove", elem_id="cw-remove-pick")
                     remove_btn = gr.Button("Remove", variant="stop", elem_id="cw-remove")
                     refresh_btn = gr.Button("Refresh", elem_id="cw-refresh")
@@ -257,6 +261,7 @@ def build_app(assistant: Assistant, upload_dir: str | Path | None = None, max_up
                          concurrency_limit=1)
         refresh_btn.click(refresh, search, library_out, api_visibility="private")
         search.change(library_view, search, library_out, api_visibility="private")
+        app.load(library_view, search, library_out, api_visibility="private")
         gr.api(_chat_api(assistant, watch, gate), api_name="chat", concurrency_limit=None)
     return app
 

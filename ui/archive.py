@@ -20,11 +20,12 @@ from typing import Iterable
 from assistant import IngestReport
 
 __all__ = ["UPLOAD_TYPES", "MAX_UPLOAD_BYTES", "safe_upload_name", "save_uploads", "render_report",
-           "article_rows", "corpus_stats", "ARTICLE_COLUMNS"]
+           "article_rows", "corpus_stats", "ARTICLE_COLUMNS", "ROWS_SHOWN"]
 
 UPLOAD_TYPES = (".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".xml", ".rss", ".atom")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ARTICLE_COLUMNS = ["title", "source", "date", "chunks", "id"]
+ROWS_SHOWN = 500  # the article table's rows (newest matching first): a search narrows a large archive
 
 
 def safe_upload_name(name: str) -> str:
@@ -84,8 +85,9 @@ def render_report(report: IngestReport | None, refused: Iterable[str] = ()) -> s
     return "\n".join(lines) or "Nothing to ingest."
 
 
-def article_rows(articles: list[dict], search: str = "") -> list[list]:
-    """Rows for the article table (ARTICLE_COLUMNS), newest first, limited to those matching `search`."""
+def article_rows(articles: list[dict], search: str = "", limit: int = ROWS_SHOWN) -> list[list]:
+    """Rows for the article table (ARTICLE_COLUMNS), newest first, limited to those matching `search`,
+    at most `limit` of them (a page listing 13,000 rows is megabytes and no help to anyone)."""
     words = search.lower().split()
     rows = []
     for a in sorted(articles, key=lambda r: (r.get("published_at", ""), r.get("id", "")), reverse=True):
@@ -93,6 +95,8 @@ def article_rows(articles: list[dict], search: str = "") -> list[list]:
         if all(w in hay for w in words):
             rows.append([a.get("title", ""), a.get("source", ""), a.get("published_at", ""), a.get("chunks", 0),
                          a.get("id", "")])
+            if len(rows) >= limit:
+                break
     return rows
 
 
@@ -106,5 +110,7 @@ def corpus_stats(articles: list[dict]) -> str:
     shown = ", ".join(sources[:12]) + (f" and {len(sources) - 12} more" if len(sources) > 12 else "")
     from .render import _escape
 
+    more = (f" The table shows the newest {ROWS_SHOWN}; search to find others."
+            if len(articles) > ROWS_SHOWN else "")
     return (f"**{len(articles)}** articles, **{sum(a.get('chunks', 0) for a in articles)}** chunks, {span}; "
-            f"sources: {_escape(shown) or 'none named'}")
+            f"sources: {_escape(shown) or 'none named'}.{more}")

@@ -157,19 +157,24 @@ EXAMPLES = ["Who proposed the summit?", "What did Belarus say about Russian forc
 
 class ArchiveWatch:
     """Notices stored articles changed by someone else (the CLI, another process) and refreshes the
-    keyword index, so the chat finds them without a restart. Cheap: one count per question."""
+    keyword index, so the chat finds them without a restart. Cheap: the store's write stamp per question
+    (a file read), or a chunk count where the store has no stamp (a Chroma server)."""
 
     def __init__(self, assistant: Assistant):
         self.library = assistant.library
         self._lock = threading.Lock()
-        self._count = self.library.count()
+        self._seen = self._mark()
+
+    def _mark(self):
+        version = self.library.version()
+        return ("version", version) if version is not None else ("count", self.library.count())
 
     def sync(self, force: bool = False) -> None:
         with self._lock:
-            count = self.library.count()
-            if force or count != self._count:
+            mark = self._mark()
+            if force or mark != self._seen:
                 self.library.refresh_derived()
-                self._count = count
+                self._seen = mark
 
 
 def example_questions(articles: list[dict]) -> list[str]:

@@ -484,10 +484,25 @@ def _usage(question: str, turns: list, text: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+def _warm_up(assistant: Assistant, started: float, log) -> None:
+    """Load the models now rather than on the first question; a failure here is the first question's to report."""
+    try:
+        assistant.warm_up()
+        assistant.library.list_articles()  # the page's archive listing, kept until the store changes
+    except Exception as exc:  # noqa: BLE001 - the question that needs the model will say what is wrong
+        print(f"warm-up failed ({type(exc).__name__}); the first question will load the models", file=log,
+              flush=True)
+        return
+    print(f"models loaded in {time.perf_counter() - started:.1f}s", file=log, flush=True)
+
+
 def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cors_origins=(), page: bool = True,
           generators: tuple[str, ...] = (), log=sys.stderr) -> int:
-    """Build the assistant for `settings` (ingesting the bundled sample into an empty index), warm it up,
-    and serve the page and the API on host:port until interrupted (entry points: `citewire serve`, `python -m ui`)."""
+    """Build the assistant for `settings` (ingesting the bundled sample into an empty index) and serve the
+    page and the API on host:port until interrupted (entry points: `citewire serve`, `python -m ui`).
+
+    The page serves first; the models (embedder, keyword index, generator) load in the background right
+    after, so the page is up in seconds on a large archive and a question asked meanwhile waits for them."""
     import uvicorn
 
     from assistant import build_assistant, ingest_sample_if_empty
@@ -497,7 +512,6 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cor
     report = ingest_sample_if_empty(assistant)
     if report is not None:
         print(f"index was empty: ingested the bundled sample ({report.summary()})", file=log)
-    assistant.warm_up()
     app = build_server(assistant, auth=auth, cors_origins=cors_origins, page=page, generators=generators)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="citewire-http", daemon=True)
@@ -510,6 +524,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, *, auth=None, cor
     # Printed once the server answers, so scripts can wait for this line.
     print(f"ready in {time.perf_counter() - started:.1f}s: http://{host}:{port} (API docs: /docs)", file=log,
           flush=True)
+    threading.Thread(target=_warm_up, args=(assistant, started, log), name="citewire-warm-up", daemon=True).start()
     try:
         while thread.is_alive():
             thread.join(0.5)
