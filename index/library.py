@@ -27,9 +27,8 @@ search.
 
 from __future__ import annotations
 
-import threading
-
 import logging
+import threading
 from pathlib import Path
 from typing import Callable, Iterable, Protocol, Sequence
 
