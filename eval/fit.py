@@ -270,9 +270,8 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> d
 
 def retrieval_grid(assistant, questions: list[dict], published: dict[str, str], recent_days: int = 14) -> list[dict]:
     """Article hit@1 / hit@5 per TIME_BOOSTS value, on the questions with recent evidence and the rest."""
-    from assistant import SearchFilters
+    from assistant import Assistant
     from assistant.factory import make_retriever
-    from assistant.plan import as_of_date, plan_search, search
 
     def recent(q) -> bool:
         asked = date.fromisoformat(q["question_date"])
@@ -284,13 +283,13 @@ def retrieval_grid(assistant, questions: list[dict], published: dict[str, str], 
     rows = []
     for boost in TIME_BOOSTS:
         settings = assistant.settings.replace(time_boost=boost)
-        retriever = make_retriever(assistant.library, settings)
+        variant = Assistant(assistant.library, make_retriever(assistant.library, settings), assistant.generator,
+                            settings, scorer=assistant.scorer)
         row = {"time_boost": boost}
         for name, group in groups.items():
             hit1 = hit5 = 0
             for q in group:
-                plan = plan_search(q["question"], as_of_date(q["question_date"]), settings)
-                ids = [p.article_id for p in search(retriever, plan, settings.top_k, SearchFilters())]
+                ids = [p.article_id for p in variant.retrieve(q["question"], as_of=q["question_date"])]
                 gold = set(q["evidence_ids"])
                 hit1 += bool(ids[:1] and ids[0] in gold)
                 hit5 += bool(gold & set(ids[:5]))

@@ -128,6 +128,7 @@ class _StandInVectors:
     def __init__(self, real, query_batch: int = 4):
         self.real, self.query_batch = real, query_batch
         self.count_tokens, self.token_offsets = real.count_tokens, real.token_offsets
+        self.forget_recent = real.forget_recent
 
     def embed_batch(self, texts):
         import hashlib
@@ -171,7 +172,7 @@ def _ingest(library, corpus: Path, total: int, data_dir: Path, progress: bool) -
 def _timed(retrieve, questions: list[dict], embedder=None) -> dict:
     retrieve(questions[0])  # warm-up: loads the embedder, the keyword index
     # Each path embeds its questions itself: none reuses the vectors the path before it kept.
-    forget = getattr(getattr(embedder, "real", embedder), "forget_recent", None)
+    forget = getattr(embedder, "forget_recent", None)
     if forget is not None:
         forget()
     times, recalls = [], []

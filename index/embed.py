@@ -75,10 +75,9 @@ class SentenceTransformerEmbedder:
     def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
-        model = self.model
         if self.query_threads and len(texts) <= self.query_batch:
             return self._embed_small(list(texts))
-        vectors = model.encode(
+        vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return vectors.tolist()

@@ -195,15 +195,15 @@ class Library:
     def is_empty(self) -> bool:
         """Nothing stored. Answered from the article record when it has rows (a count of every chunk
         takes a Chroma scan: 0.2-0.5 s at 150k chunks), else from the store."""
-        if self.articles is not None and len(self.articles):
-            return False
-        return self.store.count() == 0
+        return not self._recorded() and self.store.count() == 0
 
     def latest_articles(self, n: int) -> list[dict]:
         """The `n` articles stored last (at least id and title), without listing the archive."""
-        if self.articles is not None and len(self.articles):
-            return self.articles.latest(n)
-        return self.list_articles()[-n:][::-1]
+        return self.articles.latest(n) if self._recorded() else self.list_articles()[-n:][::-1]
+
+    def _recorded(self) -> bool:
+        """The article record exists and has rows (an index built before it had one may have none)."""
+        return self.articles is not None and len(self.articles) > 0
 
     def version(self) -> str | None:
         """The store's write stamp (constant time; None for a Chroma server, which has none)."""
