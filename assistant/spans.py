@@ -286,11 +286,15 @@ _VERB_AFTER = re.compile(r"\s+(?:does|did|do|has|have|had|is|was|will|would|coul
                          r"launch(?:es|ed)|sent|sends|threaten(?:s|ed)|vow(?:s|ed)|hope[sd])\b")
 
 
-def _matter_modifier(entity: Entity, sentence: str) -> bool:
+def _matter_modifier(entity: Entity, sentence: str, actor: bool = False) -> bool:
+    """A place naming a matter ("the Ukraine crisis"); unless `actor`, also one standing for its
+    government before a verb ("Moscow does not"), which answers "who" but not "where"."""
     if entity.label not in ("GPE", "LOC"):
         return False
     if _MATTER_AFTER.match(sentence, entity.end):
         return True
+    if actor:
+        return False
     # "officials in Geneva said": after a preposition it is still the place.
     return bool(_VERB_AFTER.match(sentence, entity.end)) and not _PREPOSITION_BEFORE.search(sentence[:entity.start])
 
@@ -300,6 +304,22 @@ _PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|inside|a
 
 # A country is no answer to "which city/town/capital": spaCy tags both GPE.
 _SETTLEMENT = re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|capital|village|villages)\b")
+
+
+# "his Russian counterpart", "Russian troops": a demonym before a common noun modifies it; it names nobody
+# who did anything, so it is no answer to "who" ("the Russians", "Democrats said" still are).
+_NOUN_AFTER = re.compile(r"\s+(?!(?:and|or|but|said|says|is|was|are|were|has|have|had|will|would|did|does|do|"
+                         r"to|of|in|on|at|for|with|by|from|as|that|who|which)\b)[a-z][a-z-]+\b")
+
+
+def _demonym_modifier(entity: Entity, sentence: str) -> bool:
+    return (entity.label == "NORP" and entity.text.lower() in DEMONYMS
+            and bool(_NOUN_AFTER.match(sentence, entity.end)))
+
+
+def _parenthesised(entity: Entity, sentence: str) -> bool:
+    """A whole parenthetical: a photo credit "(Getty/Kyodo)", "(L)", an acronym repeating a name."""
+    return sentence[:entity.start].rstrip().endswith("(") and sentence[entity.end:].lstrip().startswith(")")
 
 
 def _is_country(text: str) -> bool:
@@ -328,9 +348,10 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     """Entities of `sentence` that can answer `question`, best first.
 
     Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
-    person the question names by surname, for "where"/"who" not a country or demonym that only
-    modifies a title ("U.S. President"), for a place not one naming a matter ("the Ukraine crisis")
-    or standing for its government ("Moscow does not"),
+    person the question names by surname, not a whole parenthetical ("(Getty/Kyodo)"), for "where"/"who"
+    not a country or demonym that only modifies a title ("U.S. President"), for a place not one naming a
+    matter ("the Ukraine crisis") or, for "where", standing for its government ("Moscow does not"), for
+    "who" not a demonym modifying a noun ("his Russian counterpart"),
     for "which city" not a country, and for "how many Ukrainian troops" not a number of another
     country's troops.
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
@@ -343,12 +364,15 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     # For "where" and "who", a country naming whose official follows is no answer ("Which country" keeps it).
     place_or_actor = (preferred, also) in (_WHERE, _WHO)
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
+    actor = (preferred, also) == _WHO
     settlement = bool(_SETTLEMENT.search(_normalize(question)))
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
                   and not _names_asked_about(e, qkeys)
+                  and not _parenthesised(e, sentence)
                   and not (place_or_actor and _title_modifier(e, sentence))
                   and not (place and _matter_modifier(e, sentence))
+                  and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))
                   and not _other_owner(question, e, sentence)]
     if not candidates:

@@ -121,7 +121,8 @@ def test_who_prefers_the_person_next_to_the_question_words():
     spans = texts("who proposed the summit?", MACRON)
     assert spans[0] == "Emmanuel Macron"
     # "French" only modifies "President": it is not who proposed (it answers "which country", below).
-    assert set(spans) == {"Emmanuel Macron", "U.S.", "Russian"}
+    # Nor does "Russian" of "Russian leaders": a demonym before a noun names nobody.
+    assert set(spans) == {"Emmanuel Macron", "U.S."}
     assert "Sunday" not in spans  # a DATE does not answer "who"
 
 
@@ -196,6 +197,24 @@ def test_a_place_naming_a_matter_is_no_place():
                   [("Ukraine", "GPE")]) == []
     actor = "Biden agreed to a summit provided Moscow does not attack, officials in Geneva said."
     assert _spans("Where will the summit be held?", actor, [("Moscow", "GPE"), ("Geneva", "GPE")]) == ["Geneva"]
+
+
+def test_who_is_not_a_demonym_modifying_a_noun_nor_a_place_naming_a_matter():
+    lede = ("Biden has agreed with his Russian counterpart Vladimir Putin to hold a summit on the Ukraine crisis "
+            "provided Moscow does not attack.")
+    named = [("Russian", "NORP"), ("Vladimir Putin", "PERSON"), ("Ukraine", "GPE"), ("Moscow", "GPE")]
+    # "Russian counterpart" names nobody and "the Ukraine crisis" is a matter; Moscow, before a verb, acts.
+    assert _spans("Who proposed the summit with Biden?", lede, named) == ["Vladimir Putin", "Moscow"]
+    # A demonym standing alone still answers; "Which country" keeps the modifier (it names the country).
+    assert _spans("Who warned of sanctions?", "The Russians said the British had warned of sanctions.",
+                  [("Russians", "NORP"), ("British", "NORP")]) == ["British", "Russians"]
+    assert texts("Which country proposed the summit?", MACRON)[0] == "French"
+
+
+def test_a_whole_parenthetical_is_no_answer():
+    caption = "Combined photo shows U.S. President Joe Biden (L) and Russian President Vladimir Putin. (Getty/Kyodo)"
+    named = [("Getty/Kyodo", "ORG"), ("Vladimir Putin", "PERSON")]
+    assert _spans("Who is shown with Biden?", caption, named) == ["Vladimir Putin"]
 
 
 def test_a_country_is_no_city():
