@@ -162,6 +162,11 @@ class Scored:
     lexical: tuple[float, ...] = ()  # idf-weighted share of the question's words each sentence states
     cosine: tuple[float | None, ...] = ()  # embedding similarity with the question (None: not embedded)
 
+    def best_new_relevance(self) -> float:
+        """The best relevance among sentences that add a word the question lacks (0 without any)."""
+        q = self.focus.terms.content
+        return max((r for ev, r in zip(self.evidence, self.relevance) if ev.terms.content - q), default=0.0)
+
 
 class RelevanceScorer:
     """Scores evidence sentences for a question; remembers the last few (question, passages) pairs

@@ -16,10 +16,11 @@ def sample_assistant(make_assistant, sample_path):
 
 def test_extractive_answers_with_a_verified_citation(sample_assistant, sample_text):
     ans = sample_assistant().ask("who proposed the summit")
-    assert not ans.abstained and "Macron" in ans.text and ans.text.endswith("[1].")
-    (c,) = ans.citations
-    assert "proposed by French President Emmanuel Macron" in c.quote
-    assert c.article_id == "kyodo-2022-02-21-biden-putin-summit"
+    assert not ans.abstained and ans.span == "Emmanuel Macron" and ans.text.startswith("Emmanuel Macron \u2014 ")
+    c = ans.citations[0]  # the ranker may cite a runner-up sentence too (within its fitted margin)
+    assert "proposed by French President Emmanuel Macron" in c.quote and "[1]" in ans.text
+    assert all(x.article_id == "kyodo-2022-02-21-biden-putin-summit" and x.quote in sample_text
+               for x in ans.citations)
     assert set(ans.timings) == {"retrieve", "generate", "verify", "total"}
     assert ans.passages and ans.passages[0].score >= ans.passages[-1].score
 

@@ -109,8 +109,13 @@ def test_build_assistant_with_the_ranker_leads_with_the_answer_phrase(make_assis
 
 
 def test_without_the_ranker_nothing_loads_spacy(make_assistant):
-    a = make_assistant("extractive")
+    a = make_assistant("extractive", answer_ranker=False)
     assert a.ranker is None and a.generator.ranker is None
+
+
+def test_the_ranker_is_on_by_default(make_assistant):
+    a = make_assistant("extractive")
+    assert a.ranker is not None and a.generator.ranker is a.ranker and a.settings.relevance_gate
 
 
 def test_article_written_training_questions_ask_for_an_entity_of_a_body_sentence():
@@ -127,3 +132,18 @@ def test_article_written_training_questions_ask_for_an_entity_of_a_body_sentence
     assert answer not in q["question"]  # asks for the entity, never names it
     assert any(answer in s for s in (PSAKI, MACRON, TROOPS, DEAL))
     assert len(q["question"].split()) >= 5
+
+
+def test_the_relevance_gate_abstains_when_relevance_finds_no_answer(ranker):
+    """With the ranker, relevance.py's best sentence must reach min_relevance too (relevance_gate)."""
+    from assistant.extractive import ExtractiveGenerator
+    from assistant.settings import DEFAULT_SETTINGS
+
+    strict = DEFAULT_SETTINGS.replace(min_relevance=0.99)
+    ungated = strict.replace(relevance_gate=False)
+    assert not ground_answer(QUESTION, MACRON, [_passage()], DEFAULT_SETTINGS, ranker=ranker).abstained
+    assert ground_answer(QUESTION, MACRON, [_passage()], strict, ranker=ranker).abstained
+    assert not ground_answer(QUESTION, MACRON, [_passage()], ungated, ranker=ranker).abstained
+    assert ExtractiveGenerator(DEFAULT_SETTINGS, ranker=ranker).best_sentences(QUESTION, [_passage()])[0] == MACRON
+    assert ExtractiveGenerator(strict, ranker=ranker).best_sentences(QUESTION, [_passage()]) == []
+    assert ExtractiveGenerator(ungated, ranker=ranker).best_sentences(QUESTION, [_passage()])[0] == MACRON
