@@ -317,6 +317,21 @@ def _demonym_modifier(entity: Entity, sentence: str) -> bool:
             and bool(_NOUN_AFTER.match(sentence, entity.end)))
 
 
+# "7:20 a.m. ET": spaCy tags a time zone as a place or an organisation; it is neither.
+_TIME_ZONES = frozenset("ET EST EDT CT CST CDT MT MST MDT PT PST PDT GMT UTC BST CET CEST EET JST KST AEST AEDT".split())
+# "Millions of baby swings": a word for a rough size gives no number ("about 2 million" does).
+_VAGUE_NUMBER = re.compile(r"(?:(?:tens|hundreds|thousands|millions|billions|dozens|scores|several|numerous|many|"
+                           r"some|a few|few)(?:\s+of)?\s*)+", re.I)
+
+
+def _no_answer_text(entity: Entity, numeric: bool) -> bool:
+    """A time zone, or, where a number is asked for, a word for a rough size without a figure."""
+    text = entity.text.strip()
+    if text.upper() in _TIME_ZONES and text.isupper():
+        return True
+    return numeric and not any(c.isdigit() for c in text) and bool(_VAGUE_NUMBER.fullmatch(text))
+
+
 def _parenthesised(entity: Entity, sentence: str) -> bool:
     """A whole parenthetical: a photo credit "(Getty/Kyodo)", "(L)", an acronym repeating a name."""
     return sentence[:entity.start].rstrip().endswith("(") and sentence[entity.end:].lstrip().startswith(")")
@@ -348,7 +363,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     """Entities of `sentence` that can answer `question`, best first.
 
     Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
-    person the question names by surname, not a whole parenthetical ("(Getty/Kyodo)"), for "where"/"who"
+    person the question names by surname, not a whole parenthetical ("(Getty/Kyodo)") nor a time zone
+    ("ET"), for a number not a word for a rough size ("Millions"), for "where"/"who"
     not a country or demonym that only modifies a title ("U.S. President"), for a place not one naming a
     matter ("the Ukraine crisis") or, for "where", standing for its government ("Moscow does not"), for
     "who" not a demonym modifying a noun ("his Russian counterpart"),
@@ -365,11 +381,13 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     place_or_actor = (preferred, also) in (_WHERE, _WHO)
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
     actor = (preferred, also) == _WHO
+    numeric = bool(allowed) and allowed <= _NUMERIC
     settlement = bool(_SETTLEMENT.search(_normalize(question)))
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
                   and not _names_asked_about(e, qkeys)
                   and not _parenthesised(e, sentence)
+                  and not _no_answer_text(e, numeric)
                   and not (place_or_actor and _title_modifier(e, sentence))
                   and not (place and _matter_modifier(e, sentence))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))

@@ -217,6 +217,18 @@ def test_a_whole_parenthetical_is_no_answer():
     assert _spans("Who is shown with Biden?", caption, named) == ["Vladimir Putin"]
 
 
+def test_a_time_zone_is_no_place_and_a_rough_size_no_number():
+    landfall = "Roslyn made landfall around 7:20 a.m. ET near Santa Cruz in northern Nayarit state, Mexico."
+    named = [("7:20 a.m.", "TIME"), ("ET", "ORG"), ("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE")]
+    assert "ET" not in _spans("Hurricane Roslyn made landfall in which country?", landfall, named)
+    assert "ET" not in _spans("Which organisation tracked Roslyn?", landfall, named)
+    recall = "Millions of baby swings have been recalled; about 2 million were sold in the US."
+    named = [("Millions", "CARDINAL"), ("about 2 million", "CARDINAL"), ("US", "GPE")]
+    assert _spans("How many baby swings were recalled?", recall, named) == ["about 2 million"]
+    assert _spans("How many swings were recalled?", "Dozens of swings were recalled.",
+                  [("Dozens", "CARDINAL")]) == []
+
+
 def test_a_country_is_no_city():
     sentence = "U.S. officials said Ukraine and Russia would meet in Geneva."
     named = [("Ukraine", "GPE"), ("Russia", "GPE"), ("Geneva", "GPE")]
