@@ -30,19 +30,15 @@ class ExtractiveGenerator:
     def __init__(self, settings: Settings = DEFAULT_SETTINGS, scorer: RelevanceScorer | None = None,
                  ranker: AnswerRanker | None = None):
         self.min_relevance = settings.min_relevance
-        self.relevance_gate = settings.relevance_gate
         self.scorer = scorer or (ranker.scorer if ranker is not None else RelevanceScorer())
         self.second_within = settings.second_sentence_within
         self.ranker = ranker
 
     def _ranked_sentences(self, question: str, passages: Sequence[Passage]) -> list[str]:
-        """The ranker's best sentence when it reaches the threshold (and, with the relevance gate, the
-        relevance score's best sentence reaches min_relevance); the runner-up joins it when it reaches
-        the threshold too and scores within the fitted margin of the best."""
-        scored = self.scorer(question, passages)
-        if self.relevance_gate and scored.best_new_relevance() < self.min_relevance:
-            return []  # the relevance score does not find an answer either way
-        question_words = scored.focus.terms.content
+        """The ranker's best sentence when it reaches the threshold (the ranker's relevance gate applied);
+        the runner-up joins it when it reaches the threshold too and scores within the fitted margin of
+        the best."""
+        question_words = self.scorer(question, passages).focus.terms.content
         ranked = [r for r in self.ranker(question, passages) if r.evidence.terms.content - question_words]
         model = self.ranker.model
         if not ranked or ranked[0].probability < model.threshold:

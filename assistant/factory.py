@@ -47,7 +47,8 @@ def make_ranker(scorer: RelevanceScorer, settings: Settings, model: RankerModel 
     elif model is None:
         model = RankerModel(FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES),
                             0.0, 0.5, 0.1, {"untrained": True})
-    return AnswerRanker(scorer, _shared_tagger(), model, tag_top=settings.tag_top)
+    return AnswerRanker(scorer, _shared_tagger(), model, tag_top=settings.tag_top,
+                        relevance_bar=settings.min_relevance if settings.relevance_gate else None)
 
 
 @functools.lru_cache(maxsize=1)

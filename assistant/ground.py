@@ -7,9 +7,9 @@ states, (b) covers most of the claim's content words, and most of those it
 adds beyond the question (or, with embeddings, is a close paraphrase), and (c)
 answers what was asked: the learned ranker's probability that it answers
 (ranker.py) reaches the fitted threshold and comes within the fitted margin of
-the best retrieved sentence, while relevance.py's best sentence reaches
-`min_relevance` (`relevance_gate`; without a ranker: relevance.py's score,
-`min_relevance` and BEST_ANSWER_MARGIN). A short answer from the local model
+the best retrieved sentence (with its relevance gate: relevance.py's best
+sentence must reach `min_relevance` too; without a ranker: relevance.py's
+score, `min_relevance` and BEST_ANSWER_MARGIN). A short answer from the local model
 must in addition be a phrase copied verbatim from that sentence, of the kind
 the question asks for (spans.py: a person for "who", a number for "how many"),
 so "The French president and the Russian president" never passes for "who
@@ -107,8 +107,6 @@ def ground_answer(
         ranked = [by_place.get((ev.passage.article_id, ev.start)) for ev in evidence]
         answers = [r.probability if r is not None else 0.0 for r in ranked]
         threshold, margin = ranker.model.threshold, ranker.model.margin
-        if settings.relevance_gate and scored.best_new_relevance() < settings.min_relevance:
-            answers = [0.0] * len(evidence)  # the relevance score finds no answer: nothing answers
     else:
         ranked = [None] * len(evidence)
         answers = list(scored.relevance)

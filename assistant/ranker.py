@@ -10,7 +10,8 @@ a phrase of the kind asked for (spaCy entities: a person for "who", a number for
 states the relation asked about ("Ukraine's president"), where its passage
 ranked and where it sits in its article. The score is a probability that the
 sentence contains the answer; one threshold on it (fitted for a stated false
-abstention rate) decides answer vs abstain. Entities are tagged only for the
+abstention rate) decides answer vs abstain; with a relevance bar (the
+relevance gate) nothing answers unless relevance.py's best sentence reaches it. Entities are tagged only for the
 sentences a cheap pre-score puts first (`tag_top`), which keeps ranking fast.
 
 It does not retrieve, draft or cite; `extractive.py` and `ground.py` use it.
@@ -187,11 +188,13 @@ class AnswerRanker:
     extractive answerer and the verifier rank once per question."""
 
     def __init__(self, scorer: RelevanceScorer, tagger: EntityTagger | None, model: RankerModel,
-                 tag_top: int = 12, cache_size: int = 8):
+                 tag_top: int = 12, cache_size: int = 8, relevance_bar: float | None = None):
         self.scorer = scorer
         self.tagger = tagger
         self.model = model
         self.tag_top = tag_top
+        # The relevance gate: no sentence answers unless relevance.py's best one reaches this (None: no gate).
+        self.relevance_bar = relevance_bar
         self._cache = QuestionCache(cache_size)
 
     def __call__(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
@@ -237,6 +240,9 @@ class AnswerRanker:
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        out = [Ranked(ev, gated(self.model, x), spans, x) for ev, x, spans in zip(scored.evidence, rows, spans_of)]
+        # The relevance gate: the two scores must agree that the passages answer at all.
+        shut = self.relevance_bar is not None and scored.best_new_relevance() < self.relevance_bar
+        out = [Ranked(ev, 0.0 if shut else gated(self.model, x), spans, x)
+               for ev, x, spans in zip(scored.evidence, rows, spans_of)]
         # Ties go to the better-ranked passage (evidence is in passage order).
         return sorted(out, key=lambda r: -r.probability)

@@ -137,13 +137,19 @@ def test_article_written_training_questions_ask_for_an_entity_of_a_body_sentence
 def test_the_relevance_gate_abstains_when_relevance_finds_no_answer(ranker):
     """With the ranker, relevance.py's best sentence must reach min_relevance too (relevance_gate)."""
     from assistant.extractive import ExtractiveGenerator
+    from assistant.factory import make_ranker
     from assistant.settings import DEFAULT_SETTINGS
 
     strict = DEFAULT_SETTINGS.replace(min_relevance=0.99)
     ungated = strict.replace(relevance_gate=False)
-    assert not ground_answer(QUESTION, MACRON, [_passage()], DEFAULT_SETTINGS, ranker=ranker).abstained
-    assert ground_answer(QUESTION, MACRON, [_passage()], strict, ranker=ranker).abstained
-    assert not ground_answer(QUESTION, MACRON, [_passage()], ungated, ranker=ranker).abstained
-    assert ExtractiveGenerator(DEFAULT_SETTINGS, ranker=ranker).best_sentences(QUESTION, [_passage()])[0] == MACRON
-    assert ExtractiveGenerator(strict, ranker=ranker).best_sentences(QUESTION, [_passage()]) == []
-    assert ExtractiveGenerator(ungated, ranker=ranker).best_sentences(QUESTION, [_passage()])[0] == MACRON
+
+    def like(settings):  # the fixture's ranker, gated as make_ranker gates it for `settings`
+        bar = make_ranker(ranker.scorer, settings, model=ranker.model).relevance_bar
+        return AnswerRanker(ranker.scorer, ranker.tagger, ranker.model, relevance_bar=bar)
+
+    assert like(strict).relevance_bar == 0.99 and like(ungated).relevance_bar is None
+    for settings, abstains in ((DEFAULT_SETTINGS, False), (strict, True), (ungated, False)):
+        gated_ranker = like(settings)
+        assert ground_answer(QUESTION, MACRON, [_passage()], settings, ranker=gated_ranker).abstained is abstains
+        best = ExtractiveGenerator(settings, ranker=gated_ranker).best_sentences(QUESTION, [_passage()])
+        assert best == [] if abstains else best[0] == MACRON
