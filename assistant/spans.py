@@ -327,7 +327,7 @@ _VAGUE_NUMBER = re.compile(r"(?:(?:tens|hundreds|thousands|millions|billions|doz
 def _no_answer_text(entity: Entity, numeric: bool) -> bool:
     """A time zone, or, where a number is asked for, a word for a rough size without a figure."""
     text = entity.text.strip()
-    if text.upper() in _TIME_ZONES and text.isupper():
+    if text in _TIME_ZONES:
         return True
     return numeric and not any(c.isdigit() for c in text) and bool(_VAGUE_NUMBER.fullmatch(text))
 
