@@ -138,9 +138,20 @@ _DEMONYM_OFFICE = re.compile(r"\b([A-Z][a-z]+)\s+(?:[a-z]+\s+)?(president|leader
                              r"king|queen|ambassador|envoy|spokes(?:man|woman|person))\b")
 
 
+# The heads of a relation that names a person by role ("Ukraine's president", "Russia's foreign minister",
+# "Moscow's top diplomat"): only such a relation must be stated. "Russia's dwindling population" or "the
+# NBA's highest paid player" in a long quiz question is context, weighed by the word scores like any word.
+_ROLE_HEADS = frozenset(stem(w) for w in (
+    "president presidency chancellor premier prime minister ministry secretary foreign defense defence finance "
+    "interior justice health ambassador envoy diplomat chief official boss representative spokesman spokeswoman "
+    "spokesperson leader head king queen monarch prince princess emperor mayor governor ceo chairman chairwoman "
+    "chair founder owner coach captain manager commander general director wife husband spouse son daughter "
+    "father mother brother sister successor predecessor deputy lawyer attorney").split())
+
+
 def focus_pairs(question: str) -> list[tuple[str, str]]:
-    """Relations a question asks about: "Ukraine's president", "the president of
-    Ukraine" and "the Ukrainian president" all give (ukrain, president).
+    """Relations a question asks about, when they name a person by role: "Ukraine's president", "the
+    president of Ukraine" and "the Ukrainian president" all give (ukrain, president).
 
     An answer sentence must state the same relation, not just mention both words
     far apart ("President Biden ... the Ukraine crisis" does not name Ukraine's president).
@@ -156,7 +167,7 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
     for owner, head in found:
         owner = CAPITALS.get(owner.lower(), owner.lower())  # "Moscow's top diplomat" is Russia's
         owner, head = stem(owner), stem(head.lower())
-        if head not in STOPWORDS and owner not in STOPWORDS and (owner, head) not in pairs:
+        if head in _ROLE_HEADS and owner not in STOPWORDS and (owner, head) not in pairs:
             pairs.append((owner, head))
     return pairs
 

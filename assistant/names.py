@@ -52,6 +52,27 @@ COUNTRY_NAMES = frozenset(DEMONYMS.values()) | {
     "morocco", "algeria", "libya", "sudan", "yemen", "afghanistan", "myanmar", "cambodia", "nepal", "sri lanka",
     "kazakhstan", "georgia", "armenia", "azerbaijan", "moldova", "lithuania", "latvia", "estonia", "croatia",
     "bulgaria", "slovakia", "slovenia", "haiti", "ecuador", "bolivia", "uruguay", "paraguay", "ghana",
+    # The rest of the world's countries and territories (English names as in Unicode CLDR, with common
+    # alternatives): "Which country" is answered by one of these, not by a city or a state.
+    "albania", "andorra", "angola", "antigua and barbuda", "bahamas", "bahrain", "barbados", "belize", "benin",
+    "bermuda", "bhutan", "bosnia", "bosnia and herzegovina", "botswana", "brunei", "burkina faso", "burundi",
+    "cameroon", "cape verde", "cabo verde", "central african republic", "chad", "comoros", "congo",
+    "democratic republic of the congo", "democratic republic of congo", "dr congo", "drc", "republic of the congo",
+    "costa rica", "cyprus", "czechia", "ivory coast", "côte d'ivoire", "côte d’ivoire", "djibouti", "dominica",
+    "dominican republic", "el salvador", "equatorial guinea", "eritrea", "eswatini", "swaziland", "fiji", "gabon",
+    "gambia", "greenland", "grenada", "guatemala", "guinea", "guinea-bissau", "guyana", "honduras", "hong kong",
+    "iceland", "jamaica", "kiribati", "kosovo", "kuwait", "kyrgyzstan", "laos", "lesotho", "liberia",
+    "liechtenstein", "luxembourg", "macau", "macao", "madagascar", "malawi", "maldives", "mali", "malta",
+    "marshall islands", "mauritania", "mauritius", "micronesia", "monaco", "mongolia", "montenegro", "mozambique",
+    "namibia", "nauru", "nicaragua", "niger", "north macedonia", "macedonia", "oman", "palau",
+    "palestinian territories", "panama", "papua new guinea", "puerto rico", "rwanda", "samoa", "san marino",
+    "são tomé and príncipe", "sao tome and principe", "senegal", "seychelles", "sierra leone", "singapore",
+    "solomon islands", "somalia", "south sudan", "suriname", "tajikistan", "tanzania", "timor-leste",
+    "east timor", "togo", "tonga", "trinidad and tobago", "tunisia", "turkmenistan", "türkiye", "tuvalu",
+    "uganda", "united arab emirates", "uae", "uzbekistan", "vanuatu", "vatican", "vatican city",
+    "western sahara", "zambia", "zimbabwe", "england", "northern ireland", "st. kitts and nevis",
+    "saint kitts and nevis", "st. lucia", "saint lucia", "st. vincent and the grenadines",
+    "saint vincent and the grenadines", "czech republic", "the netherlands", "holland",
 }
 # A capital in the possessive stands for its country: "Moscow's top diplomat" is Russia's, "Tokyo's defence
 # chief" Japan's (lexical reads them so).

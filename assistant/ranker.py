@@ -56,6 +56,7 @@ FEATURES = (
     "passage_names",  # share of the question's names and numbers its passage states (1 when it has none)
     "span_near",  # 1 / (1 + words between its best answer phrase and the nearest question word); 0 without one
     "span_preferred",  # its best answer phrase has a first-choice label (a person for "who", not a country)
+    "article_rank",  # 1 / (1 + rank of its article among the distinct retrieved articles)
 )
 
 
@@ -120,8 +121,9 @@ def _words(text: str) -> int:
 
 def sentence_features(scored: Scored, i: int, passage_rank: int, entities: Sequence[Entity] | None,
                       spans: Sequence[Entity], typed: bool, passage_terms: Terms,
-                      preferred: frozenset[str] = frozenset()) -> tuple[float, ...]:
-    """The FEATURES of evidence sentence `i` (`entities` None: not tagged, counts as none found)."""
+                      preferred: frozenset[str] = frozenset(), article_rank: int = 0) -> tuple[float, ...]:
+    """The FEATURES of evidence sentence `i` (`entities` None: not tagged, counts as none found;
+    `article_rank`: its article's place among the distinct retrieved articles, 0 first)."""
     ev = scored.evidence[i]
     focus = scored.focus
     lexical = scored.lexical[i]
@@ -150,6 +152,7 @@ def sentence_features(scored: Scored, i: int, passage_rank: int, entities: Seque
         _share(focus.terms.salient, passage_terms.content) if focus.terms.salient else 1.0,
         _nearness(ev.text, spans[0], focus.terms.content) if spans else 0.0,
         1.0 if spans and spans[0].label in preferred else 0.0,
+        1.0 / (1 + article_rank),
     )
 
 
@@ -223,6 +226,9 @@ class AnswerRanker:
         preferred = preferred_types(question)
         rows, spans_of = [], []
         passage_terms: dict[str, Terms] = {}
+        article_rank: dict[str, int] = {}
+        for p in passages:
+            article_rank.setdefault(p.article_id, len(article_rank))
         for i, ev in enumerate(evidence):
             p = ev.passage
             if p.chunk_id not in passage_terms:
@@ -231,7 +237,7 @@ class AnswerRanker:
             spans = tuple(answer_spans(question, ev.text, ents)) if ents is not None else ()
             rank = rank_of.get((ev.passage.article_id, ev.passage.chunk_id), len(passages))
             rows.append(sentence_features(scored, i, rank, ents, spans, bool(types), passage_terms[p.chunk_id],
-                                          preferred))
+                                          preferred, article_rank.get(p.article_id, len(article_rank))))
             spans_of.append(spans)
         return scored, rows, spans_of
 

@@ -82,7 +82,8 @@ _nouns(_ORG, "company companies firm firms organization organizations organisati
              "paper outlet university universities school college institution institute union alliance "
              "coalition bloc ministry department court committee council body militia army band label "
              "studio exchange charity publisher website business businesses giant maker operator lender "
-             "insurer developer supplier channel")
+             "insurer developer supplier channel platform platforms chain chains supermarket supermarkets "
+             "league leagues")
 _nouns(_PARTY, "party parties")
 _nouns(_PERSON, "person people man woman men women official officials leader leaders president presidents "
                 "minister ministers premier ceo chief executive executives actor actress actors singer "
@@ -91,7 +92,7 @@ _nouns(_PERSON, "person people man woman men women official officials leader lea
                 "lawmakers diplomat envoy judge candidate candidates star artist musician rapper footballer "
                 "striker founder chairman chairwoman journalist reporter scientist general commander pope "
                 "prince princess emperor ambassador opponent rival successor predecessor winner champion "
-                "billionaire suspect victim husband wife son daughter")
+                "billionaire suspect victim husband wife son daughter celebrity celebrities")
 _nouns(_WORK, "film films movie movies show shows series book books novel novels song songs album albums "
               "play painting programme documentary opera single track")
 _nouns(_EVENT, "event events war wars battle tournament championship championships festival olympics "
@@ -156,12 +157,39 @@ def _head_noun_group(words: list[str]):
     return _HEAD_NOUNS[head] if head else None
 
 
+# A sentence break inside a question: "...ever recorded. Where did the leak occur?" (not after "U.S." or "Mr.")
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9]{2}[.!?])[\"”’]?\s+(?=[\"“‘'(]?[A-Z])")
+
+
+def _asking_sentence(question: str) -> str:
+    """The sentence that asks: the last one with a wh-word (a quiz question often opens with context)."""
+    sentences = _SENTENCE_BREAK.split(question.strip())
+    for sentence in reversed(sentences):
+        if _WH.search(_normalize(sentence)):
+            return sentence
+    return sentences[-1] if sentences else question
+
+
 def _groups(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(preferred labels, also accepted labels) for the question's first wh-phrase."""
-    q = _normalize(question)
-    m = _WH.search(q)
-    if not m:
+    """(preferred labels, also accepted labels) for the asking sentence's first wh-phrase; when that asks for
+    no type ("began what could be her final act by playing in which tournament?"), a later which/what
+    phrase with a known head noun."""
+    q = _normalize(_asking_sentence(question))
+    found = list(_WH.finditer(q))
+    if not found:
         return _ANY  # yes/no questions, imperatives we do not know
+    first = _wh_group(q, found[0])
+    if first != _ANY:
+        return first
+    for m in found[1:]:
+        if m.group(1) in ("which", "what"):
+            later = _wh_group(q, m)
+            if later != _ANY:
+                return later
+    return _ANY
+
+
+def _wh_group(q: str, m: re.Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
     wh, rest = m.group(1), q[m.end():].split()
     if wh in ("who", "whom", "whose"):
         return _WHO
@@ -367,9 +395,9 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     ("ET"), for a number not a word for a rough size ("Millions"), for "where"/"who"
     not a country or demonym that only modifies a title ("U.S. President"), for a place not one naming a
     matter ("the Ukraine crisis") or, for "where", standing for its government ("Moscow does not"), for
-    "who" not a demonym modifying a noun ("his Russian counterpart"),
-    for "which city" not a country, and for "how many Ukrainian troops" not a number of another
-    country's troops.
+    "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" not a country,
+    for "which country" no place but a country ("Santa Cruz" is none), and for "how many Ukrainian
+    troops" not a number of another country's troops.
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
@@ -383,6 +411,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     actor = (preferred, also) == _WHO
     numeric = bool(allowed) and allowed <= _NUMERIC
     settlement = bool(_SETTLEMENT.search(_normalize(question)))
+    country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
                   and not _names_asked_about(e, qkeys)
@@ -392,6 +421,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not (place and _matter_modifier(e, sentence))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))
+                  and not (country and e.label != "NORP" and not _is_country(e.text))
                   and not _other_owner(question, e, sentence)]
     if not candidates:
         return []

@@ -51,6 +51,7 @@ from datetime import date
 from pathlib import Path
 
 from assistant import offline_environment
+from assistant.settings import DEFAULT_SETTINGS
 
 UNTYPED_BARS = (None, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)  # None: the plain threshold
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
@@ -152,6 +153,7 @@ def collect(assistant, ranker, questions) -> list[dict]:
         answers = q.get("answers") or []
         labels = [bool(answers) and contains_answer(ev.text, answers) for ev in scored.evidence]
         out.append({"id": q["id"], "answerable": bool(answers), "rows": rows, "labels": labels,
+                    "relevance": scored.best_new_relevance(),
                     "synthetic": bool(q.get("synthetic")),
                     "spans": [[s.text for s in sp] for sp in spans], "answers": answers})
         if (i + 1) % 50 == 0:
@@ -191,10 +193,15 @@ def _gate(data, probs_of, threshold: float, untyped: float | None) -> dict[str, 
                       for x, p in zip(d["rows"], probs_of[d["id"]])] for d in data}
 
 
-def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0, untyped: float | None = None) -> dict:
+def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0, untyped: float | None = None,
+                       relevance_bar: float | None = None) -> dict:
     """Extractive policy (the best sentence if it reaches the threshold, with the runner-up when it scores
-    within `margin` and reaches the threshold too; ranker.gated's rules first): rates over the questions."""
+    within `margin` and reaches the threshold too; ranker.gated's rules first): rates over the questions.
+    With `relevance_bar`, the relevance gate too: a question whose best relevance stays under it abstains."""
     probs_of = _gate(data, probs_of, threshold, untyped)
+    if relevance_bar is not None:
+        probs_of = {d["id"]: ([0.0] * len(probs_of[d["id"]]) if d.get("relevance", 1.0) < relevance_bar
+                              else probs_of[d["id"]]) for d in data}
     answerable = [d for d in data if d["answerable"]]
     unanswerable = [d for d in data if not d["answerable"]]
     right = wrong = abstained = 0
@@ -259,12 +266,16 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> d
                                                -(threshold if u is None else u)))
     cv = _question_outcomes(real, oof, threshold, margin, untyped)
     cv_synthetic = _question_outcomes(synthetic, oof, threshold, margin, untyped) if synthetic else {}
+    # As the assistant runs by default: behind the relevance gate (its bar is not fitted here).
+    gate = DEFAULT_SETTINGS.min_relevance if DEFAULT_SETTINGS.relevance_gate else None
+    cv_gated = _question_outcomes(real, oof, threshold, margin, untyped, gate)
     X = [x for d in data for x in d["rows"]]
     y = [lab for d in data for lab in d["labels"]]
     mean, scale, w, b = _fit_lr(X, y, c)
     return {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale], "weights": [float(v) for v in w],
             "bias": b, "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
             "untyped_table": {str(u): o for u, o in untyped_table.items()}, "cv": cv, "cv_synthetic": cv_synthetic,
+            "cv_gated": cv_gated, "relevance_bar": gate,
             "sentences": len(y), "positives": int(sum(y))}
 
 
@@ -361,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
             "synthetic_questions": len(synthetic), "cv_synthetic": fitted["cv_synthetic"],
             "folds": args.folds, "c": args.c, "false_abstention_bound": args.false_abstention,
             "sentences": fitted["sentences"], "positives": fitted["positives"], "cv": fitted["cv"],
+            "cv_gated": fitted["cv_gated"], "relevance_bar": fitted["relevance_bar"],
             "fitted_with": "python -m eval.fit"}
     model = {"features": list(FEATURES), "mean": fitted["mean"], "scale": fitted["scale"],
              "weights": fitted["weights"], "bias": fitted["bias"], "threshold": fitted["threshold"],
@@ -377,9 +389,11 @@ def main(argv: list[str] | None = None) -> int:
     for u, o in fitted["untyped_table"].items():
         print(f"  {u:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
               f"{o['unanswerable_abstained']:.3f}")
-    print(f"cross-validated (extractive policy): {name} questions | article-written ({len(synthetic)})")
+    print(f"cross-validated (extractive policy): {name} questions | article-written ({len(synthetic)}) | "
+          f"{name} questions behind the relevance gate ({fitted['relevance_bar']})")
     for k, v in fitted["cv"].items():
-        print(f"  {k:32s} {v:.3f} | {fitted['cv_synthetic'].get(k, float('nan')):.3f}")
+        print(f"  {k:32s} {v:.3f} | {fitted['cv_synthetic'].get(k, float('nan')):.3f} | "
+              f"{fitted['cv_gated'].get(k, float('nan')):.3f}")
     print("weights (standardised features):")
     for f, w in sorted(zip(FEATURES, fitted["weights"]), key=lambda fw: -abs(fw[1])):
         print(f"  {f:18s} {w:+.3f}")

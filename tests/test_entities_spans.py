@@ -109,6 +109,11 @@ WHERE = {"GPE", "LOC", "FAC"}
     ("Why did Russia mass troops on the border?", set()),
     ("Did Biden agree to meet Putin?", set()),
     ("How did the markets react?", set()),
+    # A quiz question opens with context: the sentence that asks decides, not a "what" in the context.
+    ("A billion people had data leaked in what could be the biggest breach. Where did the leak occur?", WHERE),
+    ("She began what could be her final act by playing in which tournament?", {"EVENT"}),
+    ("Which U.S. state voted?", {"GPE"}),
+    ("Mr. Smith resigned on Monday. Which company hired him?", {"ORG"}),
 ])
 def test_asked_types(question, expected):
     assert asked_types(question) == frozenset(expected)
@@ -234,6 +239,13 @@ def test_a_country_is_no_city():
     named = [("Ukraine", "GPE"), ("Russia", "GPE"), ("Geneva", "GPE")]
     assert _spans("In which city will the talks be held?", sentence, named) == ["Geneva"]
     assert "Ukraine" in _spans("Which country will the talks include?", sentence, named)
+
+
+def test_which_country_is_answered_by_a_country_not_a_city():
+    sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
+    named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]
+    assert _spans("Hurricane Roslyn made landfall in which country?", sentence, named) == ["Mexico", "Iceland"]
+    assert _spans("Which country proposed the summit?", MACRON, [("French", "NORP")]) == ["French"]
 
 
 def test_a_number_of_another_countrys_troops_is_no_answer():

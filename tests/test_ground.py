@@ -122,6 +122,17 @@ def test_a_demonym_before_an_office_is_a_relation_too():
     assert g.abstained
 
 
+def test_only_a_role_is_a_relation_that_must_be_stated():
+    # Context in a quiz question's preamble is no relation: "the NBA's highest paid player" is answered by
+    # "...the highest paid player in the league", and "Russia's dwindling population" needs no sentence to
+    # say "Russia" next to "population".
+    assert focus_pairs("In response to Russia's dwindling population, how many children must women have?") == []
+    assert focus_pairs("Which player became the NBA's highest paid player ever?") == []
+    assert focus_pairs("Broadway's biggest stars were recognized at which awards show?") == []
+    assert focus_pairs("Who is Russia's foreign minister?") == [(stem("Russia"), stem("foreign"))]
+    assert focus_pairs("Who is Japan's prime minister?") == [(stem("Japan"), stem("prime"))]
+
+
 def test_british_spellings_and_a_capitals_possessive_read_as_the_country():
     # "Tokyo's defence chief" is the Japanese Defense Minister; "Moscow's top diplomat" Russia's.
     assert {stem("japan"), stem("defense")} <= terms("Name Tokyo's defence chief.").content

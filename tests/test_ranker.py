@@ -60,6 +60,14 @@ def test_the_sentence_naming_who_proposed_ranks_first(ranker):
     assert ranked == sorted(ranked, key=lambda r: -r.probability)
 
 
+def test_article_rank_is_the_place_of_its_article_among_the_distinct_retrieved_ones(ranker):
+    second = Passage("kyodo::1", "kyodo", PHONE, 0.45, title="Summit")
+    other = Passage("other::0", "other", DEAL, 0.4, title="Deal")
+    rank = FEATURES.index("article_rank")
+    by_text = {r.evidence.text: r.features[rank] for r in ranker(QUESTION, [_passage(), second, other])}
+    assert by_text[MACRON] == by_text[PHONE] == 1.0 and by_text[DEAL] == 0.5
+
+
 def test_a_short_answer_must_be_a_verbatim_phrase_of_the_asked_kind(ranker):
     bad = ground_answer(QUESTION, "The French president and the Russian president.", [_passage()],
                         ranker=ranker, short_answers=True)
@@ -153,3 +161,16 @@ def test_the_relevance_gate_abstains_when_relevance_finds_no_answer(ranker):
         assert ground_answer(QUESTION, MACRON, [_passage()], settings, ranker=gated_ranker).abstained is abstains
         best = ExtractiveGenerator(settings, ranker=gated_ranker).best_sentences(QUESTION, [_passage()])
         assert best == [] if abstains else best[0] == MACRON
+
+
+def test_the_fits_policy_simulation_applies_the_relevance_gate():
+    from eval.fit import _question_outcomes
+
+    data = [{"id": "a", "answerable": True, "rows": [[1.0] * len(FEATURES)], "labels": [True], "relevance": 0.6},
+            {"id": "b", "answerable": True, "rows": [[1.0] * len(FEATURES)], "labels": [True], "relevance": 0.2},
+            {"id": "u", "answerable": False, "rows": [[1.0] * len(FEATURES)], "labels": [False], "relevance": 0.3}]
+    probs = {"a": [0.9], "b": [0.9], "u": [0.9]}
+    open_ = _question_outcomes(data, probs, 0.5)
+    gated = _question_outcomes(data, probs, 0.5, relevance_bar=0.48)
+    assert (open_["answer_contains"], open_["unanswerable_abstained"]) == (1.0, 0.0)
+    assert (gated["answer_contains"], gated["false_abstention"], gated["unanswerable_abstained"]) == (0.5, 0.5, 1.0)
