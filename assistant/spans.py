@@ -332,6 +332,10 @@ _PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|inside|a
 
 # A country is no answer to "which city/town/capital": spaCy tags both GPE.
 _SETTLEMENT = re.compile(r"\b(?:which|what) (?:\w+ )?(?:city|cities|town|towns|capital|village|villages)\b")
+# Nor to "which state" in the American sense ("Which state has the most cases?" is not "the United States");
+# "which Gulf state" or "which member state" may be a country, so only a bare or American "state" counts.
+_SUBDIVISION = re.compile(r"\b(?:which|what) (?:us |u s |american )?(?:state|states|province|provinces|county|"
+                          r"counties)\b")
 
 
 # "his Russian counterpart", "Russian troops": a demonym before a common noun modifies it; it names nobody
@@ -392,12 +396,12 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
 
     Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
     person the question names by surname, not a whole parenthetical ("(Getty/Kyodo)") nor a time zone
-    ("ET"), for a number not a word for a rough size ("Millions"), for "where"/"who"
-    not a country or demonym that only modifies a title ("U.S. President"), for a place not one naming a
-    matter ("the Ukraine crisis") or, for "where", standing for its government ("Moscow does not"), for
-    "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" not a country,
-    for "which country" no place but a country ("Santa Cruz" is none), and for "how many Ukrainian
-    troops" not a number of another country's troops.
+    ("ET"), for a number not a word for a rough size ("Millions"), for "where"/"who" not a country or
+    demonym that only modifies a title ("U.S. President"), for a place not one naming a matter ("the
+    Ukraine crisis") or, for "where" (not "which state"), standing for its government ("Moscow does
+    not"), for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
+    "which state" not a country, for "which country" no place but a country ("Santa Cruz" is none), and
+    for "how many Ukrainian troops" not a number of another country's troops.
     Order: token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
@@ -410,7 +414,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
     actor = (preferred, also) == _WHO
     numeric = bool(allowed) and allowed <= _NUMERIC
-    settlement = bool(_SETTLEMENT.search(_normalize(question)))
+    settlement = bool(_SETTLEMENT.search(_normalize(question)) or _SUBDIVISION.search(_normalize(question)))
     country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
@@ -418,7 +422,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not _parenthesised(e, sentence)
                   and not _no_answer_text(e, numeric)
                   and not (place_or_actor and _title_modifier(e, sentence))
-                  and not (place and _matter_modifier(e, sentence))
+                  and not (place and _matter_modifier(e, sentence, actor=(preferred, also) != _WHERE))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))
                   and not (country and e.label != "NORP" and not _is_country(e.text))

@@ -239,6 +239,10 @@ def test_a_country_is_no_city():
     named = [("Ukraine", "GPE"), ("Russia", "GPE"), ("Geneva", "GPE")]
     assert _spans("In which city will the talks be held?", sentence, named) == ["Geneva"]
     assert "Ukraine" in _spans("Which country will the talks include?", sentence, named)
+    cases = "California has the most cases in the United States, and Qatar reported its first."
+    named = [("California", "GPE"), ("the United States", "GPE"), ("Qatar", "GPE")]
+    assert _spans("Which state has the most cases?", cases, named) == ["California"]
+    assert "Qatar" in _spans("Which Gulf state reported its first case?", cases, named)
 
 
 def test_which_country_is_answered_by_a_country_not_a_city():
