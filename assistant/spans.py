@@ -153,7 +153,9 @@ def _head_noun_group(words: list[str]):
         elif head is not None or i >= 3:
             break
         if possessive:
-            break  # "which country's president" asks for the country
+            if head is not None:
+                break  # "which country's president" asks for the country
+            continue  # "(name) Moscow's top diplomat": the owner is no head noun; the phrase goes on
     return _HEAD_NOUNS[head] if head else None
 
 
@@ -218,7 +220,7 @@ def _wh_group(q: str, m: re.Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
         rest = rest[1:]
         if rest[:1] and rest[0] in ("the", "a", "an"):
             rest = rest[1:]  # "what is the capital of France"
-        else:
+        elif not (rest[:1] and rest[0].endswith("'s")):  # "what is Japan's capital" goes on
             return _ANY  # "what is happening", "what was it"
     elif rest[:1] and rest[0] in ("kind", "type", "sort") and rest[1:2] == ["of"]:
         rest = rest[2:]  # "what kind of company"

@@ -114,6 +114,10 @@ WHERE = {"GPE", "LOC", "FAC"}
     ("She began what could be her final act by playing in which tournament?", {"EVENT"}),
     ("Which U.S. state voted?", {"GPE"}),
     ("Mr. Smith resigned on Monday. Which company hired him?", {"ORG"}),
+    # An owner's possessive is no head noun: the phrase goes on to the thing owned.
+    ("Name Moscow's top diplomat.", {"PERSON"}),
+    ("What is Japan's capital?", {"GPE"}),
+    ("Which company's CEO resigned?", {"ORG"}),
 ])
 def test_asked_types(question, expected):
     assert asked_types(question) == frozenset(expected)
