@@ -55,6 +55,8 @@ from assistant.settings import DEFAULT_SETTINGS
 
 UNTYPED_BARS = (None, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)  # None: the plain threshold
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
+# Bars of the relevance gate to report out of fold (the assistant's is Settings.min_relevance; not fitted here).
+GATE_BARS = (None, 0.36, 0.40, 0.44, 0.48, 0.52, 0.56)
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
 
 __all__ = ["main", "subsample", "synthesize", "collect", "fit", "retrieval_grid"]
@@ -269,13 +271,14 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> d
     # As the assistant runs by default: behind the relevance gate (its bar is not fitted here).
     gate = DEFAULT_SETTINGS.min_relevance if DEFAULT_SETTINGS.relevance_gate else None
     cv_gated = _question_outcomes(real, oof, threshold, margin, untyped, gate)
+    gate_table = {str(g): _question_outcomes(real, oof, threshold, margin, untyped, g) for g in GATE_BARS}
     X = [x for d in data for x in d["rows"]]
     y = [lab for d in data for lab in d["labels"]]
     mean, scale, w, b = _fit_lr(X, y, c)
     return {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale], "weights": [float(v) for v in w],
             "bias": b, "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
             "untyped_table": {str(u): o for u, o in untyped_table.items()}, "cv": cv, "cv_synthetic": cv_synthetic,
-            "cv_gated": cv_gated, "relevance_bar": gate,
+            "cv_gated": cv_gated, "relevance_bar": gate, "gate_table": gate_table,
             "sentences": len(y), "positives": int(sum(y))}
 
 
@@ -373,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
             "folds": args.folds, "c": args.c, "false_abstention_bound": args.false_abstention,
             "sentences": fitted["sentences"], "positives": fitted["positives"], "cv": fitted["cv"],
             "cv_gated": fitted["cv_gated"], "relevance_bar": fitted["relevance_bar"],
+            "gate_table": {g: {k: round(v, 4) for k, v in o.items()} for g, o in fitted["gate_table"].items()},
             "fitted_with": "python -m eval.fit"}
     model = {"features": list(FEATURES), "mean": fitted["mean"], "scale": fitted["scale"],
              "weights": fitted["weights"], "bias": fitted["bias"], "threshold": fitted["threshold"],
@@ -388,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
           "unanswerable abstained")
     for u, o in fitted["untyped_table"].items():
         print(f"  {u:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
+              f"{o['unanswerable_abstained']:.3f}")
+    print("relevance gate bar (out of fold, the set's questions): contains / confidently wrong / false abstention / "
+          "unanswerable abstained")
+    for g, o in fitted["gate_table"].items():
+        print(f"  {g:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
               f"{o['unanswerable_abstained']:.3f}")
     print(f"cross-validated (extractive policy): {name} questions | article-written ({len(synthetic)}) | "
           f"{name} questions behind the relevance gate ({fitted['relevance_bar']})")
