@@ -366,6 +366,8 @@ def main(argv: list[str] | None = None) -> int:
     collected = work / "collected.json"
     if args.reuse and collected.exists():
         data = json.loads(collected.read_text(encoding="utf-8"))
+        if any(len(x) != len(FEATURES) for d in data for x in d["rows"]):
+            p.error(f"{collected} was collected for other features than {list(FEATURES)}; rerun without --reuse")
         print(f"reusing {collected} (features as computed then)", file=sys.stderr)
     else:
         data = collect(assistant, ranker, questions)
