@@ -416,7 +416,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
     actor = (preferred, also) == _WHO
     numeric = bool(allowed) and allowed <= _NUMERIC
-    settlement = bool(_SETTLEMENT.search(_normalize(question)) or _SUBDIVISION.search(_normalize(question)))
+    normalized = _normalize(question)
+    settlement = bool(_SETTLEMENT.search(normalized) or _SUBDIVISION.search(normalized))
     country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
