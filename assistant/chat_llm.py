@@ -20,7 +20,9 @@ capped in characters.
 
 from __future__ import annotations
 
+import gc
 import threading
+import traceback
 from typing import Any, Callable, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
@@ -235,12 +237,26 @@ class ChatLLMGenerator:
         try:
             yield from _drop_thinking(deltas())
         except Exception as exc:  # whatever the client raised: say which server and why, keep the cause
+            _release_abandoned_streams(exc)
             raise _explain(exc, self.server, self.url, self.timeout, started=seen["chunks"] > 0) from exc
         where = f"the {self.server} server at {self.url}"
         if seen["chunks"] == 0:
             raise GeneratorError(f"{where} sent no chat response (an empty or unreadable reply)")
         if seen["finished"] is False:  # a reply cut off with the connection: its text is not an answer
             raise GeneratorError(f"{where} broke off its reply (the stream ended before the answer was complete)")
+
+
+def _release_abandoned_streams(exc: BaseException) -> None:
+    """Finalise, here and now, a client stream the failure left open.
+
+    When a reply fails mid-stream, the client's SSE generator can be left waiting at a `yield`, reachable
+    only through the failure's traceback and a reference cycle. Python's cycle collector would close it
+    whenever it next runs, in whatever thread, and closing it takes the HTTP connection pool's lock: run
+    inside another request's pool call in the same thread, that deadlocked a later question (seen in
+    tests/test_backend_faults.py). Clearing the traceback's finished frames and collecting now closes it
+    at a point that holds no pool lock. Failures are rare, so the collection's cost (milliseconds) is too."""
+    traceback.clear_frames(exc.__traceback__)
+    gc.collect()
 
 
 def _checked_url(url: str, what: str, default_path: str = "") -> str:

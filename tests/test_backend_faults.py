@@ -148,6 +148,27 @@ def test_each_fault_is_a_generator_error_naming_the_server(faulty, backend, mode
     assert "".join(gen.stream("who proposed the summit", passages)) == GOOD
 
 
+@pytest.mark.parametrize("mode", [m for m in FAULTS if m != "timeout"])
+def test_a_failed_reply_leaves_no_client_stream_for_the_garbage_collector(faulty, mode):
+    # A client stream left waiting at a `yield` used to be closed by the cycle collector whenever it next
+    # ran; closing takes the HTTP pool's lock, and run inside a later request's pool call in the same thread
+    # it deadlocked that request (the server test below hung for 60 s now and then).
+    import gc
+
+    faulty.mode = mode
+    gen = make_generator(_name("openai", faulty), _settings(faulty))
+    passages = [Passage("c0", "a", GOOD, 1.0, title="Summit")]
+    gc.disable()
+    try:
+        with pytest.raises(GeneratorError):
+            list(gen.stream("who proposed the summit", passages))
+        open_streams = [o for o in gc.get_objects() if type(o).__name__ == "generator"
+                        and o.__qualname__ == "Stream.__stream__" and o.gi_frame is not None]
+    finally:
+        gc.enable()
+    assert open_streams == []
+
+
 @pytest.fixture
 def served(faulty, tmp_path):
     """The real server (API and page) over the sample, its generator the faulty fake's OpenAI endpoint."""
