@@ -122,7 +122,7 @@ def ground_answer(
     # is not verified by a sentence that merely mentions South Korea near the topic.
     typed = bool(asked_types(question))
     confidence = 0.0
-    top_answer = max((a for ev, a in zip(evidence, answers) if ev.terms.content - focus.terms.content), default=0.0)
+    top_answer = scored.best_new(answers)
     for text in _claims(CITATION_MARKER.sub("", draft).strip(), quoted):
         ct = terms(text)
         if _REFUSAL.search(text):

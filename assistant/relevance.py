@@ -162,10 +162,15 @@ class Scored:
     lexical: tuple[float, ...] = ()  # idf-weighted share of the question's words each sentence states
     cosine: tuple[float | None, ...] = ()  # embedding similarity with the question (None: not embedded)
 
+    def best_new(self, scores: Sequence[float]) -> float:
+        """The best of `scores` (one per evidence sentence) among sentences that add a word the question
+        lacks (0 without any): a sentence that only restates the question answers nothing."""
+        q = self.focus.terms.content
+        return max((s for ev, s in zip(self.evidence, scores) if ev.terms.content - q), default=0.0)
+
     def best_new_relevance(self) -> float:
         """The best relevance among sentences that add a word the question lacks (0 without any)."""
-        q = self.focus.terms.content
-        return max((r for ev, r in zip(self.evidence, self.relevance) if ev.terms.content - q), default=0.0)
+        return self.best_new(self.relevance)
 
 
 class RelevanceScorer:
