@@ -26,7 +26,7 @@ from typing import Sequence
 from .types import CITATION_MARKER, Turn
 
 __all__ = [
-    "AUX", "CAPITALS", "COUNTRY_NAMES", "DEMONYMS", "Name", "PLACES", "TITLES", "find_names", "noun_phrases", "not_names", "people_index",
+    "AUX", "CAPITALS", "COUNTRY_NAMES", "DEMONYMS", "Name", "PLACES", "TITLES", "US_STATES", "STATE_AND_CITY", "find_names", "noun_phrases", "not_names", "people_index",
 ]
 
 # Demonyms and their countries: "Japanese Defense Minister" answers "Japan's defense minister" (lexical), and
@@ -74,6 +74,15 @@ COUNTRY_NAMES = frozenset(DEMONYMS.values()) | {
     "saint kitts and nevis", "st. lucia", "saint lucia", "st. vincent and the grenadines",
     "saint vincent and the grenadines", "holland",
 }
+# The states of the United States (and its capital district): "which state" in the American sense asks for one
+# of these, and none of them (but the two that are cities too) answers "which city".
+US_STATES = frozenset("""alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii
+idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi
+missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia wisconsin
+wyoming""".split()) | {"new hampshire", "new jersey", "new mexico", "new york", "north carolina", "north dakota",
+                       "rhode island", "south carolina", "south dakota", "west virginia", "washington",
+                       "district of columbia", "washington, d.c."}
+STATE_AND_CITY = frozenset({"new york", "washington"})
 # A capital in the possessive stands for its country: "Moscow's top diplomat" is Russia's, "Tokyo's defence
 # chief" Japan's (lexical reads them so).
 CAPITALS = {

@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 from .entities import Entity
 from .lexical import STOPWORDS, stem
-from .names import COUNTRY_NAMES, DEMONYMS
+from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
 
 __all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "preferred_types"]
 
@@ -286,9 +286,23 @@ def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool
     return False
 
 
+_TRIMMED_POSSESSIVE = frozenset({"PERSON", "GPE", "LOC", "FAC", "NORP"})
+_POSSESSIVE = re.compile(r"(?<=\w)(?:['\u2019]s|(?<=s)['\u2019])$")
+
+
 def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
-    # Entities must be offsets into this sentence; ones that are not (misaligned offsets) are ignored.
-    return [e for e in entities if 0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text]
+    """The entities that are offsets into this sentence (misaligned ones are ignored), a person's or a
+    place's possessive ending trimmed: "Steven Spielberg's film" names "Steven Spielberg". A company's is
+    kept: it is often the name itself ("Wendy's", "McDonald's")."""
+    out = []
+    for e in entities:
+        if not (0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text):
+            continue
+        m = _POSSESSIVE.search(e.text)
+        if m and m.start() > 0 and e.label in _TRIMMED_POSSESSIVE:
+            e = Entity(e.start, e.start + m.start(), e.label, e.text[:m.start()])
+        out.append(e)
+    return out
 
 
 # "U.S. President Joe Biden", "Russian Foreign Minister": a country or demonym right before a capitalised
@@ -376,6 +390,12 @@ def _is_country(text: str) -> bool:
     return key in COUNTRY_NAMES or key in DEMONYMS.values()
 
 
+def _is_us_state(text: str, also_city: bool = True) -> bool:
+    """A US state's name ("Pennsylvania"); `also_city` False leaves out the two that name a city too."""
+    key = text.lower().removeprefix("the ").removeprefix("state of ").strip()
+    return key in US_STATES and (also_city or key not in STATE_AND_CITY)
+
+
 # "How many Ukrainian troops" is not answered by "150,000 Russian troops": the sentence gives the number of
 # another country's (or people's) troops.
 _HOW_MANY_OF = re.compile(r"\b[Hh]ow many ([A-Z][a-z]+) ([a-z]+)")
@@ -402,9 +422,10 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     demonym that only modifies a title ("U.S. President"), for a place not one naming a matter ("the
     Ukraine crisis") or, for "where" (not "which state"), standing for its government ("Moscow does
     not"), for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
-    "which state" not a country, for "which country" no place but a country ("Santa Cruz" is none), and
-    for "how many Ukrainian troops" not a number of another country's troops.
-    Order: token distance to the nearest question content word in the sentence, plus a penalty for
+    "which state" not a country, for "which city" not a US state (but New York and Washington), for
+    "which country" no place but a country ("Santa Cruz" is none), and for "how many Ukrainian troops" not
+    a number of another country's troops.
+    Order: for "which state", US states first; then token distance to the nearest question content word in the sentence, plus a penalty for
     secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
     preferred labels first, then position.
     """
@@ -417,7 +438,10 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     actor = (preferred, also) == _WHO
     numeric = bool(allowed) and allowed <= _NUMERIC
     normalized = _normalize(question)
-    settlement = bool(_SETTLEMENT.search(normalized) or _SUBDIVISION.search(normalized))
+    city = bool(_SETTLEMENT.search(normalized))
+    subdivision = _SUBDIVISION.search(normalized)
+    settlement = city or bool(subdivision)
+    us_state = bool(subdivision) and subdivision.group(0).split()[-1] in ("state", "states")
     country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
@@ -428,6 +452,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not (place and _matter_modifier(e, sentence, actor=(preferred, also) != _WHERE))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))
+                  and not (city and _is_us_state(e.text, also_city=False))
                   and not (country and e.label != "NORP" and not _is_country(e.text))
                   and not _other_owner(question, e, sentence)]
     if not candidates:
@@ -453,7 +478,9 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         else:
             distance = math.inf
         penalty = 0 if (not preferred or e.label in preferred) else _SECONDARY_PENALTY
-        return (distance + penalty, penalty, e.start, -e.end)
+        # "Which state": a state first, wherever it stands (Detroit is no state, Michigan is).
+        no_state = us_state and not _is_us_state(e.text)
+        return (no_state, distance + penalty, penalty, e.start, -e.end)
 
     return sorted(candidates, key=key)
 

@@ -249,6 +249,25 @@ def test_a_country_is_no_city():
     assert "Qatar" in _spans("Which Gulf state reported its first case?", cases, named)
 
 
+def test_a_us_state_is_no_city_and_which_state_takes_a_state_first():
+    spill = "Utilities in Pennsylvania and New Jersey are monitoring a spill northeast of Philadelphia."
+    named = [("Pennsylvania", "GPE"), ("New Jersey", "GPE"), ("Philadelphia", "GPE")]
+    assert _spans("Which city was monitoring its drinking water?", spill, named) == ["Philadelphia"]
+    both = "Officials in New York said Albany had no water."
+    assert "New York" in _spans("Which city had no water?", both, [("New York", "GPE"), ("Albany", "GPE")])
+    repeal = "Gov. Whitmer was in Detroit on Tuesday to tout Michigan's repeal of the right-to-work law."
+    named = [("Detroit", "GPE"), ("Tuesday", "DATE"), ("Michigan", "GPE")]
+    assert _spans("Which U.S. state repealed its right-to-work law?", repeal, named)[0] == "Michigan"
+    assert _spans("Which city did Whitmer visit to tout the repeal?", repeal, named) == ["Detroit"]
+
+
+def test_an_answer_phrase_drops_its_possessive_ending():
+    sentence = "Steven Spielberg's film won best drama, New Hampshire\u2019s paper and McDonald's said."
+    named = [("Steven Spielberg's", "PERSON"), ("New Hampshire\u2019s", "GPE"), ("McDonald's", "ORG")]
+    # A company's possessive is often its name: kept.
+    assert _spans("Who won best drama?", sentence, named) == ["Steven Spielberg", "New Hampshire", "McDonald's"]
+
+
 def test_which_country_is_answered_by_a_country_not_a_city():
     sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
     named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]
