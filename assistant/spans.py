@@ -92,7 +92,10 @@ _nouns(_PERSON, "person people man woman men women official officials leader lea
                 "lawmakers diplomat envoy judge candidate candidates star artist musician rapper footballer "
                 "striker founder chairman chairwoman journalist reporter scientist general commander pope "
                 "prince princess emperor ambassador opponent rival successor predecessor winner champion "
-                "billionaire suspect victim husband wife son daughter celebrity celebrities")
+                "billionaire suspect victim husband wife son daughter celebrity celebrities gymnast swimmer "
+                "golfer skater boxer quarterback pitcher comedian host anchor chef designer entrepreneur "
+                "astronaut activist poet novelist composer filmmaker producer dancer investor monarch justice "
+                "cyclist sprinter influencer economist")
 _nouns(_WORK, "film films movie movies show shows series book books novel novels song songs album albums "
               "play painting programme documentary opera single track")
 _nouns(_EVENT, "event events war wars battle tournament championship championships festival olympics "
@@ -148,6 +151,8 @@ def _head_noun_group(words: list[str]):
             break
         possessive = w.endswith("'s") or w.endswith("s'")
         w = w[:-2] if w.endswith("'s") else w.rstrip("'")
+        if w == "figure" and i and words[i - 1] in ("public", "political", "key", "prominent", "famous"):
+            return _PERSON  # "which public figure": a person, not a number
         if w in _HEAD_NOUNS:
             head = w
         elif head is not None or i >= 3:

@@ -98,6 +98,10 @@ WHERE = {"GPE", "LOC", "FAC"}
     ("Which Japanese automaker bought the plant?", {"ORG"}),
     ("What is the name of the company that bought the plant?", {"ORG"}),
     ("What kind of company is Toyota?", {"ORG"}),
+    ("Which public figure will plead guilty to tax charges?", {"PERSON"}),  # not a number's "figure"
+    ("What figure did the report give?", {"CARDINAL", "MONEY", "PERCENT", "QUANTITY"}),
+    ("Which Supreme Court justice published a memoir?", {"PERSON"}),
+    ("Which decorated gymnast won a record eighth title?", {"PERSON"}),
     ("Name the French president who proposed the summit.", {"PERSON"}),
     ("Which official announced the summit?", {"PERSON"}),
     ("Which company president resigned?", {"PERSON"}),
