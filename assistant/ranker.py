@@ -207,9 +207,10 @@ class AnswerRanker:
         """The entities of one sentence (none without a tagger)."""
         return self.tagger.entities([sentence])[0] if self.tagger is not None else []
 
-    def features(self, question: str, passages: Sequence[Passage]) -> tuple[Scored, list[tuple[float, ...]],
-                                                                              list[tuple[Entity, ...]]]:
-        """Every evidence sentence's features and answer spans (for fitting and for ranking)."""
+    def features(self, question: str, passages: Sequence[Passage], tag: bool = True
+                 ) -> tuple[Scored, list[tuple[float, ...]], list[tuple[Entity, ...]]]:
+        """Every evidence sentence's features and answer spans (for fitting and for ranking); `tag` False
+        tags nothing (no spans, the entity features as for an untagged sentence)."""
         scored = self.scorer(question, passages)
         evidence = scored.evidence
         rank_of = {}
@@ -218,7 +219,7 @@ class AnswerRanker:
         # Tag only the sentences a cheap score puts first: spaCy is the slow part.
         cheap = sorted(range(len(evidence)), key=lambda i: -(scored.lexical[i] + (scored.cosine[i] or 0.0)))
         tagged: dict[int, list[Entity]] = {}
-        if self.tagger is not None and evidence:
+        if self.tagger is not None and evidence and tag:
             top = cheap[: self.tag_top]
             for i, ents in zip(top, self.tagger.entities([evidence[i].text for i in top])):
                 tagged[i] = ents
@@ -242,12 +243,14 @@ class AnswerRanker:
         return scored, rows, spans_of
 
     def _rank(self, question: str, passages: Sequence[Passage]) -> list[Ranked]:
-        scored, rows, spans_of = self.features(question, passages)
+        # The relevance gate: the two scores must agree that the passages answer at all. When it is shut no
+        # sentence can answer, so none is tagged (spaCy is the slow part of ranking).
+        scored = self.scorer(question, passages)
+        shut = self.relevance_bar is not None and scored.best_new_relevance() < self.relevance_bar
+        scored, rows, spans_of = self.features(question, passages, tag=not shut)
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        # The relevance gate: the two scores must agree that the passages answer at all.
-        shut = self.relevance_bar is not None and scored.best_new_relevance() < self.relevance_bar
         out = [Ranked(ev, 0.0 if shut else gated(self.model, x), spans, x)
                for ev, x, spans in zip(scored.evidence, rows, spans_of)]
         # Ties go to the better-ranked passage (evidence is in passage order).

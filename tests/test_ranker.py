@@ -163,6 +163,26 @@ def test_the_relevance_gate_abstains_when_relevance_finds_no_answer(ranker):
         assert best == [] if abstains else best[0] == MACRON
 
 
+def test_a_shut_relevance_gate_tags_nothing(ranker):
+    """Behind a shut gate no sentence can answer: spaCy, the slow part, is not run for it."""
+    class CountingTagger(FakeTagger):
+        calls = 0
+
+        def entities(self, texts):
+            CountingTagger.calls += 1
+            return super().entities(texts)
+
+    def ranked(bar):
+        CountingTagger.calls = 0
+        out = AnswerRanker(ranker.scorer, CountingTagger(), ranker.model, relevance_bar=bar)(QUESTION, [_passage()])
+        return out, CountingTagger.calls
+
+    shut, calls = ranked(0.99)
+    assert calls == 0 and all(r.probability == 0.0 and r.spans == () for r in shut)
+    open_, calls = ranked(0.1)
+    assert calls == 1 and open_[0].evidence.text == MACRON and open_[0].spans
+
+
 def test_the_fits_policy_simulation_applies_the_relevance_gate():
     from eval.fit import _question_outcomes
 
