@@ -12,7 +12,8 @@ ranked and where it sits in its article. The score is a probability that the
 sentence contains the answer; one threshold on it (fitted for a stated false
 abstention rate) decides answer vs abstain; with a relevance bar (the
 relevance gate) nothing answers unless relevance.py's best sentence reaches it. Entities are tagged only for the
-sentences a cheap pre-score puts first (`tag_top`), which keeps ranking fast.
+sentences a cheap pre-score puts first (`tag_top`), and none behind a shut
+relevance gate, which keeps ranking fast.
 
 It does not retrieve, draft or cite; `extractive.py` and `ground.py` use it.
 """
