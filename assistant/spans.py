@@ -291,20 +291,26 @@ def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool
     return False
 
 
+_LEADING_MARK = re.compile(r"[\u2013\u2014\u2212\u2022\u25c6\u220e\u00b7*-]+\s*")
 _TRIMMED_POSSESSIVE = frozenset({"PERSON", "GPE", "LOC", "FAC", "NORP"})
 _POSSESSIVE = re.compile(r"(?<=\w)(?:['\u2019]s|(?<=s)['\u2019])$")
 
 
 def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
-    """The entities that are offsets into this sentence (misaligned ones are ignored), a person's or a
-    place's possessive ending trimmed: "Steven Spielberg's film" names "Steven Spielberg". A company's is
-    kept: it is often the name itself ("Wendy's", "McDonald's")."""
+    """The entities that are offsets into this sentence (misaligned ones are ignored), trimmed of a dash or
+    bullet the tagger took in ("– Northeastern University") and of a person's or a place's possessive
+    ending: "Steven Spielberg's film" names "Steven Spielberg". An organisation's is trimmed only after a
+    word for an institution ("Northeastern University's"): a company's is often its name ("Wendy's")."""
     out = []
     for e in entities:
         if not (0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text):
             continue
+        lead = _LEADING_MARK.match(e.text)
+        if lead and lead.end() < len(e.text):
+            e = Entity(e.start + lead.end(), e.end, e.label, e.text[lead.end():])
         m = _POSSESSIVE.search(e.text)
-        if m and m.start() > 0 and e.label in _TRIMMED_POSSESSIVE:
+        if m and m.start() > 0 and (e.label in _TRIMMED_POSSESSIVE or (
+                e.label == "ORG" and _HEAD_NOUNS.get(e.text[:m.start()].split()[-1].lower()) == _ORG)):
             e = Entity(e.start, e.start + m.start(), e.label, e.text[:m.start()])
         out.append(e)
     return out

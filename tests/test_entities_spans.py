@@ -268,8 +268,11 @@ def test_a_us_state_is_no_city_and_which_state_takes_a_state_first():
 def test_an_answer_phrase_drops_its_possessive_ending():
     sentence = "Steven Spielberg's film won best drama, New Hampshire\u2019s paper and McDonald's said."
     named = [("Steven Spielberg's", "PERSON"), ("New Hampshire\u2019s", "GPE"), ("McDonald's", "ORG")]
-    # A company's possessive is often its name: kept.
+    # A company's possessive is often its name: kept; an institution's is not.
     assert _spans("Who won best drama?", sentence, named) == ["Steven Spielberg", "New Hampshire", "McDonald's"]
+    letters = "– Northeastern University\u2019s admissions office sent 4,000 letters by mistake."
+    named = [("– Northeastern University\u2019s", "ORG"), ("4,000", "CARDINAL")]
+    assert _spans("Which university sent the letters?", letters, named) == ["Northeastern University"]
 
 
 def test_which_country_is_answered_by_a_country_not_a_city():
