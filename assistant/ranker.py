@@ -112,7 +112,7 @@ class Ranked:
 
     evidence: Evidence
     probability: float
-    spans: tuple[Entity, ...]  # entities of the asked type the question lacks, best first
+    spans: tuple[Entity, ...]  # entities of the asked type the question lacks, in the order an answer leads
     features: tuple[float, ...]
 
 
@@ -175,6 +175,25 @@ def _nearness(sentence: str, span: Entity, question: frozenset[str]) -> float:
 
 def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
     return sum(1 for s in needles if s in haystack) / max(1, len(needles))
+
+
+def _lead_order(spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence], texts: Sequence[str],
+                preferred: frozenset[str]) -> tuple[Entity, ...]:
+    """Sentence `i`'s answer phrases in the order an answer leads with them: one of a first-choice label
+    first, then one another retrieved article states too (the news names its answer more than once; its
+    own article or title does not count: there the story's topic, "Putin", is everywhere), then
+    answer_spans' order. The features use answer_spans' order."""
+    if len(spans) < 2:
+        return spans
+    own = evidence[i].passage.article_id
+
+    def corroborated(e: Entity) -> bool:
+        needle = e.text.lower()
+        return any(needle in t for ev, t in zip(evidence, texts) if ev.passage.article_id != own)
+
+    order = {e: k for k, e in enumerate(spans)}
+    return tuple(sorted(spans, key=lambda e: (bool(preferred) and e.label not in preferred, not corroborated(e),
+                                              order[e])))
 
 
 def gated(model: RankerModel, x: Sequence[float]) -> float:
@@ -252,7 +271,10 @@ class AnswerRanker:
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        out = [Ranked(ev, 0.0 if shut else gated(self.model, x), spans, x)
-               for ev, x, spans in zip(scored.evidence, rows, spans_of)]
+        preferred = preferred_types(question)
+        texts = [ev.text.lower() for ev in scored.evidence]
+        out = [Ranked(ev, 0.0 if shut else gated(self.model, x), _lead_order(spans, i, scored.evidence, texts,
+                                                                              preferred), x)
+               for i, (ev, x, spans) in enumerate(zip(scored.evidence, rows, spans_of))]
         # Ties go to the better-ranked passage (evidence is in passage order).
         return sorted(out, key=lambda r: -r.probability)

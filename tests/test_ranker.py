@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from assistant.entities import Entity
 from assistant.ground import ground_answer
 from assistant.ranker import DEFAULT_MODEL_PATH, FEATURES, AnswerRanker, RankerModel
 from assistant.relevance import RelevanceScorer
@@ -181,6 +182,30 @@ def test_a_shut_relevance_gate_tags_nothing(ranker):
     assert calls == 0 and all(r.probability == 0.0 and r.spans == () for r in shut)
     open_, calls = ranked(0.1)
     assert calls == 1 and open_[0].evidence.text == MACRON and open_[0].spans
+
+
+def test_an_answer_leads_with_the_phrase_another_article_states_too(ranker):
+    """Of a sentence's answer phrases the answer leads with one another retrieved article names as well
+    (its own article does not count: there the story's topic is everywhere); the features keep
+    answer_spans' order."""
+    met = "Officials said Sue Smith and Tom Jones met the board on Monday."
+    named = "Sue Smith was later named chair."
+    tags = {met: [("Sue Smith", "PERSON"), ("Tom Jones", "PERSON"), ("Monday", "DATE")],
+            named: [("Sue Smith", "PERSON")]}
+
+    class Tagger:
+        def entities(self, texts):
+            return [[Entity(t.index(s), t.index(s) + len(s), label, s) for s, label in tags.get(t, [])]
+                    for t in texts]
+
+    def lead(other_article: str) -> list[str]:
+        passages = [Passage("a::0", "a", met, 0.5, start=0, end=len(met), title="Board"),
+                    Passage(f"{other_article}::1", other_article, named, 0.4, start=0, end=len(named), title="Chair")]
+        ranked = AnswerRanker(ranker.scorer, Tagger(), ranker.model)("Who met the board?", passages)
+        return [e.text for e in next(r for r in ranked if r.evidence.text == met).spans]
+
+    assert lead("a") == ["Tom Jones", "Sue Smith"]  # nearest the question's words first
+    assert lead("b") == ["Sue Smith", "Tom Jones"]
 
 
 def test_the_fits_policy_simulation_applies_the_relevance_gate():
