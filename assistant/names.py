@@ -26,7 +26,8 @@ from typing import Sequence
 from .types import CITATION_MARKER, Turn
 
 __all__ = [
-    "AUX", "CAPITALS", "COUNTRY_NAMES", "DEMONYMS", "Name", "PLACES", "TITLES", "US_STATES", "STATE_AND_CITY", "find_names", "noun_phrases", "not_names", "people_index",
+    "AUX", "CAPITALS", "COUNTRY_NAMES", "DEMONYMS", "Name", "PLACES", "STATE_AND_CITY", "TITLES", "US_STATES",
+    "find_names", "noun_phrases", "not_names", "people_index",
 ]
 
 # Demonyms and their countries: "Japanese Defense Minister" answers "Japan's defense minister" (lexical), and

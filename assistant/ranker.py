@@ -30,7 +30,7 @@ from typing import Sequence
 from .entities import Entity, EntityTagger
 from .lexical import Terms, has_pair, states_answer_type, terms
 from .relevance import Evidence, QuestionCache, RelevanceScorer, Scored
-from .spans import answer_spans, asked_types, preferred_types
+from .spans import answer_spans, asked_types, lead_order, preferred_types
 from .types import Passage
 
 __all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "gated", "sentence_features",
@@ -177,12 +177,12 @@ def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
     return sum(1 for s in needles if s in haystack) / max(1, len(needles))
 
 
-def _lead_order(spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence], texts: Sequence[str],
-                preferred: frozenset[str]) -> tuple[Entity, ...]:
-    """Sentence `i`'s answer phrases in the order an answer leads with them: one of a first-choice label
-    first, then one another retrieved article states too (the news names its answer more than once; its
-    own article or title does not count: there the story's topic, "Putin", is everywhere), then
-    answer_spans' order. The features use answer_spans' order."""
+def _lead_order(question: str, spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence],
+                texts: Sequence[str]) -> tuple[Entity, ...]:
+    """Sentence `i`'s answer phrases in the order an answer leads with them (spans.lead_order): a phrase
+    another retrieved article states too comes before the rest of its kind (the news names its answer
+    more than once; its own article does not count: there the story's topic, "Putin", is everywhere).
+    The features use answer_spans' order."""
     if len(spans) < 2:
         return spans
     own = evidence[i].passage.article_id
@@ -191,9 +191,7 @@ def _lead_order(spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence],
         needle = e.text.lower()
         return any(needle in t for ev, t in zip(evidence, texts) if ev.passage.article_id != own)
 
-    order = {e: k for k, e in enumerate(spans)}
-    return tuple(sorted(spans, key=lambda e: (bool(preferred) and e.label not in preferred, not corroborated(e),
-                                              order[e])))
+    return tuple(lead_order(question, spans, corroborated))
 
 
 def gated(model: RankerModel, x: Sequence[float]) -> float:
@@ -271,10 +269,9 @@ class AnswerRanker:
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        preferred = preferred_types(question)
         texts = [ev.text.lower() for ev in scored.evidence]
-        out = [Ranked(ev, 0.0 if shut else gated(self.model, x), _lead_order(spans, i, scored.evidence, texts,
-                                                                              preferred), x)
+        out = [Ranked(ev, 0.0 if shut else gated(self.model, x), _lead_order(question, spans, i, scored.evidence,
+                                                                              texts), x)
                for i, (ev, x, spans) in enumerate(zip(scored.evidence, rows, spans_of))]
         # Ties go to the better-ranked passage (evidence is in passage order).
         return sorted(out, key=lambda r: -r.probability)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .entities import Entity
 from .lexical import STOPWORDS, stem
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "preferred_types"]
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "lead_order", "preferred_types"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -401,6 +401,24 @@ def _is_country(text: str) -> bool:
     return key in COUNTRY_NAMES or key in DEMONYMS.values()
 
 
+def _asks_us_state(normalized: str) -> bool:
+    """A bare or American "which state" (of a normalised question)."""
+    m = _SUBDIVISION.search(normalized)
+    return bool(m) and m.group(0).split()[-1] in ("state", "states")
+
+
+def lead_order(question: str, spans: Sequence[Entity], corroborated: Callable[[Entity], bool]) -> list[Entity]:
+    """`answer_spans`' phrases (in its order) as an answer leads with them: for "which state" a US state
+    first, then one of a first-choice label, then a `corroborated` one (named elsewhere in the news), then
+    `answer_spans`' order."""
+    preferred = _groups(question)[0]
+    states = _asks_us_state(_normalize(question))
+    order = {e: k for k, e in enumerate(spans)}
+    return sorted(spans, key=lambda e: (states and not _is_us_state(e.text),
+                                        bool(preferred) and e.label not in preferred,
+                                        not corroborated(e), order[e]))
+
+
 def _is_us_state(text: str, also_city: bool = True) -> bool:
     """A US state's name ("Pennsylvania"); `also_city` False leaves out the two that name a city too."""
     key = text.lower().removeprefix("the ").removeprefix("state of ").strip()
@@ -436,9 +454,9 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     "which state" not a country, for "which city" not a US state (but New York and Washington), for
     "which country" no place but a country ("Santa Cruz" is none), and for "how many Ukrainian troops" not
     a number of another country's troops.
-    Order: for "which state", US states first; then token distance to the nearest question content word in the sentence, plus a penalty for
-    secondary labels (NORP/GPE for "who"), then position. With no question word in the sentence,
-    preferred labels first, then position.
+    Order: for "which state", US states first; then token distance to the nearest question content word
+    in the sentence, plus a penalty for secondary labels (NORP/GPE for "who"), then position. With no
+    question word in the sentence, preferred labels first, then position.
     """
     preferred, also = _groups(question)
     allowed = set(preferred) | set(also)
@@ -452,7 +470,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     city = bool(_SETTLEMENT.search(normalized))
     subdivision = _SUBDIVISION.search(normalized)
     settlement = city or bool(subdivision)
-    us_state = bool(subdivision) and subdivision.group(0).split()[-1] in ("state", "states")
+    us_state = _asks_us_state(normalized)
     country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)

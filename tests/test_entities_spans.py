@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.entities import Entity, EntityTagger, ModelIntegrityError
-from assistant.spans import answer_spans, asked_types, is_typed_span
+from assistant.spans import answer_spans, asked_types, is_typed_span, lead_order
 
 MACRON = ("The idea of a summit was proposed by French President Emmanuel Macron, who held separate phone "
           "talks with the U.S. and Russian leaders on Sunday.")
@@ -273,6 +273,19 @@ def test_an_answer_phrase_drops_its_possessive_ending():
     letters = "– Northeastern University\u2019s admissions office sent 4,000 letters by mistake."
     named = [("– Northeastern University\u2019s", "ORG"), ("4,000", "CARDINAL")]
     assert _spans("Which university sent the letters?", letters, named) == ["Northeastern University"]
+
+
+def test_the_lead_phrase_is_a_corroborated_one_of_its_kind():
+    repeal = "Gov. Whitmer was in Detroit on Tuesday to tout Michigan's repeal of the right-to-work law."
+    named = [("Detroit", "GPE"), ("Tuesday", "DATE"), ("Michigan", "GPE")]
+    found = [Entity(repeal.index(t), repeal.index(t) + len(t), label, t) for t, label in named]
+    question = "Which U.S. state repealed its right-to-work law?"
+    everywhere = lead_order(question, answer_spans(question, repeal, found), lambda e: e.text == "Detroit")
+    assert [e.text for e in everywhere] == ["Michigan", "Detroit"]  # a state first, however often Detroit is named
+    question = "Who toured Detroit's plants?"
+    spans = answer_spans(question, PSAKI, ents(PSAKI))
+    assert [e.text for e in lead_order(question, spans, lambda e: e.text == "Putin")][0] == "Putin"
+    assert lead_order(question, spans, lambda e: False) == spans
 
 
 def test_which_country_is_answered_by_a_country_not_a_city():
