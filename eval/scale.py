@@ -191,11 +191,12 @@ def _retrieval(data_dir: Path, library, embedder, questions: list[dict]) -> dict
     from .baseline import plain_vector_retriever
 
     out = {}
+    k = 5  # every retriever returns its top 5 passages: recall@5 and latency compare like with like
     for name, hybrid in (("hybrid", True), ("dense", False)):
         a = build_assistant(data_dir, generator="extractive", embedder=embedder, hybrid=hybrid)
-        out[name] = _timed(lambda q, a=a: [p.article_id for p in a.retrieve(q["question"], as_of=q["as_of"])],
+        out[name] = _timed(lambda q, a=a: [p.article_id for p in a.retrieve(q["question"], k, as_of=q["as_of"])],
                            questions, embedder)
-    plain = plain_vector_retriever(library.store, embedder, top_k=5)
+    plain = plain_vector_retriever(library.store, embedder, top_k=k)
     out["llamaindex"] = _timed(lambda q: distinct_ranked(plain(q["question"])), questions, embedder)
     return out
 
