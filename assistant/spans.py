@@ -401,10 +401,9 @@ def _is_country(text: str) -> bool:
     return key in COUNTRY_NAMES or key in DEMONYMS.values()
 
 
-def _asks_us_state(normalized: str) -> bool:
-    """A bare or American "which state" (of a normalised question)."""
-    m = _SUBDIVISION.search(normalized)
-    return bool(m) and m.group(0).split()[-1] in ("state", "states")
+def _asks_us_state(subdivision: re.Match | None) -> bool:
+    """Whether a question's `_SUBDIVISION` match is a bare or American "which state"."""
+    return subdivision is not None and subdivision.group(0).split()[-1] in ("state", "states")
 
 
 def lead_order(question: str, spans: Sequence[Entity], corroborated: Callable[[Entity], bool]) -> list[Entity]:
@@ -412,7 +411,7 @@ def lead_order(question: str, spans: Sequence[Entity], corroborated: Callable[[E
     first, then one of a first-choice label, then a `corroborated` one (named elsewhere in the news), then
     `answer_spans`' order."""
     preferred = _groups(question)[0]
-    states = _asks_us_state(_normalize(question))
+    states = _asks_us_state(_SUBDIVISION.search(_normalize(question)))
     order = {e: k for k, e in enumerate(spans)}
     return sorted(spans, key=lambda e: (states and not _is_us_state(e.text),
                                         bool(preferred) and e.label not in preferred,
@@ -470,7 +469,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     city = bool(_SETTLEMENT.search(normalized))
     subdivision = _SUBDIVISION.search(normalized)
     settlement = city or bool(subdivision)
-    us_state = _asks_us_state(normalized)
+    us_state = _asks_us_state(subdivision)
     country = (preferred, also) == _COUNTRY
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)

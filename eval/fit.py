@@ -313,6 +313,13 @@ def retrieval_grid(assistant, questions: list[dict], published: dict[str, str], 
     return rows
 
 
+def _print_outcomes(table: dict[str, dict]) -> None:
+    """One line per candidate bar: contains / confidently wrong / false abstention / unanswerable abstained."""
+    for bar, o in table.items():
+        print(f"  {bar:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
+              f"{o['unanswerable_abstained']:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     offline_environment()
     p = argparse.ArgumentParser(prog="python -m eval.fit", description=__doc__.splitlines()[0])
@@ -392,14 +399,10 @@ def main(argv: list[str] | None = None) -> int:
           f"untyped bar {fitted['untyped_threshold']}")
     print("untyped bar (out of fold, the set's questions): contains / confidently wrong / false abstention / "
           "unanswerable abstained")
-    for u, o in fitted["untyped_table"].items():
-        print(f"  {u:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
-              f"{o['unanswerable_abstained']:.3f}")
+    _print_outcomes(fitted["untyped_table"])
     print("relevance gate bar (out of fold, the set's questions): contains / confidently wrong / false abstention / "
           "unanswerable abstained")
-    for g, o in fitted["gate_table"].items():
-        print(f"  {g:5s} {o['answer_contains']:.3f} / {o['confidently_wrong']:.3f} / {o['false_abstention']:.3f} / "
-              f"{o['unanswerable_abstained']:.3f}")
+    _print_outcomes(fitted["gate_table"])
     print(f"cross-validated (extractive policy): {name} questions | article-written ({len(synthetic)}) | "
           f"{name} questions behind the relevance gate ({fitted['relevance_bar']})")
     for k, v in fitted["cv"].items():
