@@ -22,7 +22,8 @@ from .entities import Entity
 from .lexical import STOPWORDS, stem
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "lead_order", "preferred_types"]
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "joined_pair",
+           "lead_order", "preferred_types"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -511,6 +512,27 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         return (no_state, distance + penalty, penalty, e.start, -e.end)
 
     return sorted(candidates, key=key)
+
+
+# "Which two countries...", "name both companies": the answer is a pair.
+_TWO = re.compile(r"\b(?:which|what|who) (?:are |were )?(?:the )?(?:two|2|both)\b|^which both\b")
+_AND = re.compile(r"\s+(?:and|&)\s+")
+
+
+def joined_pair(question: str, sentence: str, spans: Sequence[Entity]) -> str | None:
+    """For a question asking for two things ("Which two countries..."), the sentence's stretch naming the
+    lead answer phrase `spans[0]` and another of the same label joined by "and" ("Sweden and Finland"),
+    verbatim; None when the question asks for one thing or the sentence does not join them so."""
+    if len(spans) < 2 or not _TWO.search(_normalize(_asking_sentence(question))):
+        return None
+    lead = spans[0]
+    for other in spans[1:]:
+        if other.label != lead.label:
+            continue
+        a, b = (lead, other) if lead.start < other.start else (other, lead)
+        if _AND.fullmatch(sentence[a.end:b.start]):
+            return sentence[a.start:b.end]
+    return None
 
 
 def _occurrences(span: str, sentence: str) -> list[tuple[int, int]]:
