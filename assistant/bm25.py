@@ -21,7 +21,7 @@ from typing import Sequence
 
 from index import Chunk, SearchFilters
 
-__all__ = ["Segment", "build_segment", "merge", "score", "K1", "B"]
+__all__ = ["Live", "Segment", "build_segment", "live_stats", "merge", "score", "K1", "B"]
 
 K1, B = 1.5, 0.75
 
@@ -179,16 +179,38 @@ def _filter_mask(seg: Segment, rows: np.ndarray, filters: SearchFilters) -> np.n
     return ok
 
 
-def score(segments: Sequence[Segment], alive: Sequence[np.ndarray], tokens: Sequence[str], k: int,
-          filters: SearchFilters | None = None) -> list[tuple[str, float]]:
-    """The top `k` live rows for the query `tokens` by BM25 (positive scores only), best first."""
+@dataclass(frozen=True)
+class Live:
+    """What every query over one (segments, alive) state shares: the live row count, each row's BM25
+    length norm K1 * (1 - B + B * length / mean live length), and each segment's dead rows."""
+
+    n: int
+    norms: tuple[np.ndarray, ...]  # float32 per segment row
+    dead: tuple[np.ndarray | None, ...]  # row indices, None when every row is alive
+
+
+def live_stats(segments: Sequence[Segment], alive: Sequence[np.ndarray]) -> Live:
     import numpy as np
 
     lengths = [s.lengths[a] for s, a in zip(segments, alive)]
     n = sum(len(x) for x in lengths)
+    avgdl = float(sum(float(x.sum()) for x in lengths)) / n if n else 1.0
+    norms = tuple((K1 * ((1 - B) + B * s.lengths / avgdl)).astype(np.float32) for s in segments)
+    dead = tuple(None if bool(a.all()) else np.flatnonzero(~a) for a in alive)
+    return Live(n, norms, dead)
+
+
+def score(segments: Sequence[Segment], alive: Sequence[np.ndarray], tokens: Sequence[str], k: int,
+          filters: SearchFilters | None = None, live: Live | None = None) -> list[tuple[str, float]]:
+    """The top `k` live rows for the query `tokens` by BM25 (positive scores only), best first. `live`:
+    live_stats(segments, alive), computed once per index state by the caller (else here)."""
+    import numpy as np
+
+    if live is None:
+        live = live_stats(segments, alive)
+    n = live.n
     if not n or not tokens:
         return []
-    avgdl = float(sum(float(x.sum()) for x in lengths)) / n
     postings = {t: [s.posting(t) for s in segments] for t in set(tokens)}
     idf = {}
     for t, per_segment in postings.items():
@@ -205,11 +227,11 @@ def score(segments: Sequence[Segment], alive: Sequence[np.ndarray], tokens: Sequ
             rows, tf = p
             if scores is None:
                 scores = np.zeros(len(seg), dtype=np.float32)
-            norm = K1 * ((1 - B) + B * seg.lengths[rows] / avgdl)
-            scores[rows] += np.float32(idf[t]) * tf / (norm + tf)
+            scores[rows] += np.float32(idf[t]) * tf / (live.norms[i][rows] + tf)
         if scores is None:
             continue
-        scores[~alive[i]] = 0.0
+        if live.dead[i] is not None:
+            scores[live.dead[i]] = 0.0
         rows = np.flatnonzero(scores > 0)
         if filters is not None and not filters.empty and len(rows):
             rows = rows[_filter_mask(seg, rows, filters)]

@@ -43,7 +43,7 @@ from typing import Iterable, Sequence
 
 from index import Chunk, ChromaStore, SearchFilters
 
-from .bm25 import Segment, build_segment, merge, score
+from .bm25 import Live, Segment, build_segment, live_stats, merge, score
 from .lexical import terms
 
 __all__ = ["KeywordIndex", "KeywordView", "keyword_tokens"]
@@ -85,6 +85,15 @@ class _State:
     @property
     def live(self) -> int:
         return len(self.where)
+
+    @property
+    def stats(self) -> Live:
+        """bm25.live_stats of this state, computed on its first search (states never change)."""
+        cached = self.__dict__.get("_stats")
+        if cached is None:
+            cached = live_stats(self.segments, self.alive)
+            object.__setattr__(self, "_stats", cached)
+        return cached
 
     def hashes(self) -> dict[str, str]:
         return {cid: self.segments[s].hashes[r] for cid, (s, r) in self.where.items()}
@@ -351,7 +360,7 @@ class KeywordIndex:
         if not tokens:
             return []
         state = self._ready()
-        return score(state.segments, state.alive, tokens, k, filters)
+        return score(state.segments, state.alive, tokens, k, filters, state.stats)
 
 
 class KeywordView:

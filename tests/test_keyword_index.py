@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from assistant import SearchFilters
-from assistant.bm25 import build_segment, merge, score
+from assistant.bm25 import build_segment, live_stats, merge, score
 from assistant.keyword_index import KeywordIndex, keyword_tokens
 from index import Chunk
 
@@ -64,6 +64,9 @@ def test_adds_and_deletes_score_as_a_fresh_build_of_what_is_left():
         merged = merge([first, second], alive)
         assert len(merged) == len(live)
         assert ranked([merged], [ones(merged)], query) == ranked([fresh], [ones(fresh)], query)
+        # The statistics an index state computes once give the same scores as computing them per query.
+        shared = live_stats([first, second], alive)
+        assert score([first, second], alive, query, 100, None, shared) == score([first, second], alive, query, 100)
 
 
 def test_filters_match_search_filters_rules():
