@@ -34,7 +34,7 @@ from .lexical import idf_weights, terms, weighted_coverage
 from .ranker import AnswerRanker
 from .relevance import PARAPHRASE_WEIGHT, RelevanceScorer
 from .settings import DEFAULT_SETTINGS, Settings
-from .spans import asked_types, find_verbatim, is_typed_span, joined_pair
+from .spans import asked_types, find_verbatim, is_typed_span, joined_answer
 from .types import CITATION_MARKER, Citation, Claim, Passage, with_marker
 
 __all__ = ["ABSTAIN_TEXT", "Grounded", "ground_answer"]
@@ -201,7 +201,7 @@ def ground_answer(
             # Only a question that asks for a kind of thing (who, how many, which country) gets a phrase
             # lead: for "what did they vow" any entity of the sentence would read as a wrong answer.
             spans = [e for e in ranked[best_i].spans if find_verbatim(e.text, text)]
-            span = (joined_pair(question, best.text, spans) or spans[0].text) if spans else ""
+            span = (joined_answer(question, best.text, spans) or spans[0].text) if spans else ""
             lead = " ".join(text.split()) in quoted
         kept.append(with_marker(text, n))
 

@@ -22,8 +22,8 @@ from .entities import Entity
 from .lexical import STOPWORDS, stem
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span", "joined_pair",
-           "lead_order", "preferred_types"]
+__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span",
+           "joined_answer", "lead_order", "preferred_types"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -139,8 +139,8 @@ def _normalize(question: str) -> str:
     return q
 
 
-def _head_noun_group(words: list[str]):
-    """The label group of the noun phrase `words` (text after "which"/"what"), from its head noun.
+def _head_noun(words: list[str]) -> tuple[str | None, tuple | None]:
+    """The head noun of the noun phrase `words` (text after "which"/"what") and its label group.
 
     Without a parser: skip up to three modifiers to the first known noun ("which oil company"), then
     take the last of the known nouns right after it ("what film festival", "which company president").
@@ -153,7 +153,7 @@ def _head_noun_group(words: list[str]):
         possessive = w.endswith("'s") or w.endswith("s'")
         w = w[:-2] if w.endswith("'s") else w.rstrip("'")
         if w == "figure" and i and words[i - 1] in ("public", "political", "key", "prominent", "famous"):
-            return _PERSON  # "which public figure": a person, not a number
+            return w, _PERSON  # "which public figure": a person, not a number
         if w in _HEAD_NOUNS:
             head = w
         elif head is not None or i >= 3:
@@ -162,7 +162,7 @@ def _head_noun_group(words: list[str]):
             if head is not None:
                 break  # "which country's president" asks for the country
             continue  # "(name) Moscow's top diplomat": the owner is no head noun; the phrase goes on
-    return _HEAD_NOUNS[head] if head else None
+    return (head, _HEAD_NOUNS[head]) if head else (None, None)
 
 
 # A sentence break inside a question: "...ever recorded. Where did the leak occur?" (not after "U.S." or "Mr.")
@@ -182,56 +182,62 @@ def _groups(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(preferred labels, also accepted labels) for the asking sentence's first wh-phrase; when that asks for
     no type ("began what could be her final act by playing in which tournament?"), a later which/what
     phrase with a known head noun."""
+    return _asked(question)[0]
+
+
+def _asked(question: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str | None]:
+    """_groups' label group, and the head noun of the wh-phrase it came from (None without one)."""
     q = _normalize(_asking_sentence(question))
     found = list(_WH.finditer(q))
     if not found:
-        return _ANY  # yes/no questions, imperatives we do not know
-    first = _wh_group(q, found[0])
-    if first != _ANY:
+        return _ANY, None  # yes/no questions, imperatives we do not know
+    first = _wh_phrase(q, found[0])
+    if first[0] != _ANY:
         return first
     for m in found[1:]:
         if m.group(1) in ("which", "what"):
-            later = _wh_group(q, m)
-            if later != _ANY:
+            later = _wh_phrase(q, m)
+            if later[0] != _ANY:
                 return later
-    return _ANY
+    return _ANY, None
 
 
-def _wh_group(q: str, m: re.Match) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _wh_phrase(q: str, m: re.Match) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str | None]:
+    """The label group the wh-phrase at `m` asks for, and its head noun (None without one)."""
     wh, rest = m.group(1), q[m.end():].split()
     if wh in ("who", "whom", "whose"):
-        return _WHO
+        return _WHO, None
     if wh == "when":
-        return _WHEN
+        return _WHEN, None
     if wh == "where":
-        return _WHERE
+        return _WHERE, None
     if wh == "how":
         nxt = rest[0] if rest else ""
         after = " ".join(rest[1:])
         if nxt == "much":
-            return _MONEY if _MONEY_CUES.search(after) else _NUMBER
+            return (_MONEY if _MONEY_CUES.search(after) else _NUMBER), None
         if nxt == "many":
             if _TIME_UNITS.match(after):
-                return (("DATE", "TIME", "CARDINAL"), ("QUANTITY",))
-            return _NUMBER
+                return (("DATE", "TIME", "CARDINAL"), ("QUANTITY",)), None
+            return _NUMBER, None
         if nxt == "old":
-            return _AGE
+            return _AGE, None
         if nxt == "long":
-            return _WHEN if after.startswith("ago") else _DURATION
+            return (_WHEN if after.startswith("ago") else _DURATION), None
         if nxt in ("far", "big", "large", "high", "tall", "deep", "heavy", "wide", "fast", "hot", "cold"):
-            return _MEASURE
-        return _ANY  # "how did", "how often": manner or frequency, not an entity
+            return _MEASURE, None
+        return _ANY, None  # "how did", "how often": manner or frequency, not an entity
     # which / what (and "name the ..." rewritten to "which ...")
     if wh == "what" and rest[:1] and rest[0] in ("is", "was", "are", "were", "'s"):
         rest = rest[1:]
         if rest[:1] and rest[0] in ("the", "a", "an"):
             rest = rest[1:]  # "what is the capital of France"
         elif not (rest[:1] and rest[0].endswith("'s")):  # "what is Japan's capital" goes on
-            return _ANY  # "what is happening", "what was it"
+            return _ANY, None  # "what is happening", "what was it"
     elif rest[:1] and rest[0] in ("kind", "type", "sort") and rest[1:2] == ["of"]:
         rest = rest[2:]  # "what kind of company"
-    group = _head_noun_group(rest)
-    return group if group is not None else _ANY
+    head, group = _head_noun(rest)
+    return (group, head) if group is not None else (_ANY, None)
 
 
 def preferred_types(question: str) -> frozenset[str]:
@@ -516,23 +522,57 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
 
 # "Which two countries...", "name both companies": the answer is a pair.
 _TWO = re.compile(r"\b(?:which|what|who) (?:are |were )?(?:the )?(?:two|2|both)\b|^which both\b")
-_AND = re.compile(r"\s+(?:and|&)\s+")
+_IRREGULAR_PLURALS = frozenset({"people", "men", "women"})
+_COMMA = re.compile(r"\s*,\s*")
+_AND = re.compile(r"\s*,?\s+(?:and|&)\s+")
 
 
-def joined_pair(question: str, sentence: str, spans: Sequence[Entity]) -> str | None:
-    """For a question asking for two things ("Which two countries..."), the sentence's stretch naming the
-    lead answer phrase `spans[0]` and another of the same label joined by "and" ("Sweden and Finland"),
-    verbatim; None when the question asks for one thing or the sentence does not join them so."""
-    if len(spans) < 2 or not _TWO.search(_normalize(_asking_sentence(question))):
+def _plural(noun: str | None) -> bool:
+    """A head noun in the plural ("countries", "companies", "people"), by the singular's being a head noun."""
+    if not noun:
+        return False
+    if noun in _IRREGULAR_PLURALS:
+        return True
+    return noun.endswith("s") and any(
+        singular in _HEAD_NOUNS for singular in (noun[:-1], noun[:-2] if noun.endswith("es") else "",
+                                                 noun[:-3] + "y" if noun.endswith("ies") else ""))
+
+
+def joined_answer(question: str, sentence: str, spans: Sequence[Entity]) -> str | None:
+    """For a question asking for several things, the sentence's list that holds the lead answer phrase
+    `spans[0]`, verbatim: for "Which two countries..." a pair ("Sweden and Finland"), for a plural
+    "Which countries..." the whole list of phrases of its label joined by commas and one final "and"
+    ("Britain, Canada, France ... and the United States"). None when one thing is asked for, or the
+    sentence names no such list around the lead phrase."""
+    if len(spans) < 2:
+        return None
+    head = _asked(question)[1]
+    two = bool(_TWO.search(_normalize(_asking_sentence(question))))
+    if not two and not _plural(head):
         return None
     lead = spans[0]
-    for other in spans[1:]:
-        if other.label != lead.label:
-            continue
-        a, b = (lead, other) if lead.start < other.start else (other, lead)
-        if _AND.fullmatch(sentence[a.end:b.start]):
-            return sentence[a.start:b.end]
-    return None
+    kind = sorted({(e.start, e.end): e for e in spans if e.label == lead.label}.values(), key=lambda e: e.start)
+    i = next(k for k, e in enumerate(kind) if (e.start, e.end) == (lead.start, lead.end))
+    first = last = i
+    ended = False  # the list's "and" is its last joint
+    while last + 1 < len(kind) and not ended:
+        gap = sentence[kind[last].end:kind[last + 1].start]
+        if _AND.fullmatch(gap):
+            ended = True
+        elif not _COMMA.fullmatch(gap):
+            break
+        last += 1
+    while first > 0:
+        gap = sentence[kind[first - 1].end:kind[first].start]
+        if _AND.fullmatch(gap) and not ended and last == i:
+            ended = True
+        elif not _COMMA.fullmatch(gap):
+            break
+        first -= 1
+    items = last - first + 1
+    if items < 2 or (two and items != 2):
+        return None
+    return sentence[kind[first].start:kind[last].end]
 
 
 def _occurrences(span: str, sentence: str) -> list[tuple[int, int]]:

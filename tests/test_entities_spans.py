@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.entities import Entity, EntityTagger, ModelIntegrityError
-from assistant.spans import answer_spans, asked_types, is_typed_span, joined_pair, lead_order
+from assistant.spans import answer_spans, asked_types, is_typed_span, joined_answer, lead_order
 
 MACRON = ("The idea of a summit was proposed by French President Emmanuel Macron, who held separate phone "
           "talks with the U.S. and Russian leaders on Sunday.")
@@ -288,17 +288,30 @@ def test_the_lead_phrase_is_a_corroborated_one_of_its_kind():
     assert lead_order(question, spans, lambda e: False) == spans
 
 
-def test_a_question_asking_for_two_gets_the_pair_the_sentence_names():
+def test_a_question_asking_for_several_gets_the_list_the_sentence_names():
     sentence = "NATO formally invited Sweden and Finland to join, Turkey said on Tuesday."
     named = [("NATO", "ORG"), ("Sweden", "GPE"), ("Finland", "GPE"), ("Turkey", "GPE"), ("Tuesday", "DATE")]
     found = [Entity(sentence.index(t), sentence.index(t) + len(t), label, t) for t, label in named]
     two = "Which two countries did NATO invite to join?"
     spans = answer_spans(two, sentence, found)
-    assert joined_pair(two, sentence, spans) == "Sweden and Finland"  # verbatim, as the sentence orders them
-    assert joined_pair("Name the two countries NATO invited.", sentence, spans) == "Sweden and Finland"
-    assert joined_pair("Which country did NATO invite?", sentence, spans) is None  # one thing asked
+    assert joined_answer(two, sentence, spans) == "Sweden and Finland"  # verbatim, as the sentence orders them
+    assert joined_answer("Name the two countries NATO invited.", sentence, spans) == "Sweden and Finland"
+    assert joined_answer("Which country did NATO invite?", sentence, spans) is None  # one thing asked
     apart = [e for e in spans if e.text != "Finland"]  # Sweden and Turkey are not joined by "and": no pair
-    assert joined_pair(two, sentence, apart) is None
+    assert joined_answer(two, sentence, apart) is None
+    g7 = ("The G-7 members -- Britain, Canada, France, Germany, Italy, Japan and the United States, plus the "
+          "European Union -- have been stepping up efforts.")
+    named = [("Britain", "GPE"), ("Canada", "GPE"), ("France", "GPE"), ("Germany", "GPE"), ("Italy", "GPE"),
+             ("Japan", "GPE"), ("the United States", "GPE"), ("the European Union", "ORG")]
+    found = [Entity(g7.index(t), g7.index(t) + len(t), label, t) for t, label in named]
+    plural = "Which countries are members of the G-7?"
+    spans = answer_spans(plural, g7, found)
+    members = "Britain, Canada, France, Germany, Italy, Japan and the United States"  # ends at its "and"
+    assert joined_answer(plural, g7, spans) == members
+    assert joined_answer("Which country is a member of the G-7?", g7, spans) is None
+    assert joined_answer("Which two countries are members of the G-7?", g7, spans) is None  # seven named, not two
+    last = sorted(spans, key=lambda e: e.text != "the United States")  # led by the list's last item
+    assert joined_answer(plural, g7, last) == members
 
 
 def test_which_country_is_answered_by_a_country_not_a_city():

@@ -86,6 +86,18 @@ def test_local_model_abstains_on_ukraines_president(local_assistant):
     assert ans.abstained and not ans.citations
 
 
+def test_extractive_names_every_member_a_plural_question_asks_for(tmp_path):
+    from assistant import build_assistant, ingest_sample_if_empty
+
+    a = build_assistant(data_dir=tmp_path, generator="extractive")  # the real embedder and spaCy tagger
+    ingest_sample_if_empty(a)
+    members = "Britain, Canada, France, Germany, Italy, Japan and the United States"
+    ans = a.ask("Which countries are members of the G-7?", as_of="2022-02-21")
+    assert ans.span == members and ans.text.startswith(members) and members in ans.citations[0].quote
+    ans = a.ask("Which country is a member of the G-7?", as_of="2022-02-21")
+    assert ans.span == "Britain"
+
+
 def test_cli_ask_json_on_a_fresh_data_dir_without_network(tmp_path, models_dir):
     out = subprocess.run(
         _no_network_prefix() + [sys.executable, "-m", "assistant", "ask", "who proposed the summit", "--json", "--data-dir", str(tmp_path)],
