@@ -181,10 +181,17 @@ _OFFICE_TITLES = frozenset(stem(w) for w in (
     "spokesperson commander general director foreign defense finance interior").split())
 
 
+_COUNTERPART = stem("counterpart")
+
+
 def has_pair(t: Terms, pair: tuple[str, str], window: int = 3) -> bool:
     """True when both stems of `pair` occur within `window` tokens of each other (for a generic official
-    the sentence does not name, an office title within two tokens after the owner)."""
+    the sentence does not name, an office title within two tokens after the owner), or the owner's
+    "counterpart" of an office the sentence names ("Japanese Defense Minister Nobuo Kishi and his Polish
+    counterpart Mariusz Blaszczak" names Poland's defense minister)."""
     a, b = t.positions(pair[0]), t.positions(pair[1])
+    if b and any(t.stems[i + 1:i + 2] == (_COUNTERPART,) for i in a):
+        return True
     if not b and pair[1] in _GENERIC_OFFICIALS:
         b = [i for i, s in enumerate(t.stems) if s in _OFFICE_TITLES]
         return any(0 < j - i <= 2 for i in a for j in b)

@@ -19,7 +19,7 @@ import re
 from typing import Callable, Iterable, Sequence
 
 from .entities import Entity
-from .lexical import STOPWORDS, stem
+from .lexical import STOPWORDS, focus_pairs, stem
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
 
 __all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span",
@@ -448,6 +448,19 @@ def _other_owner(question: str, entity: Entity, sentence: str) -> bool:
     return DEMONYMS.get(other, other) != owner
 
 
+def _anothers_official(owners: set[str], entity: Entity, sentence: str) -> bool:
+    """For "Who is Poland's defense minister?" (`owners`: the relations' owners, stemmed), a person whose
+    title names another country: "Japanese Defense Minister Nobuo Kishi", where "his Polish counterpart
+    Mariusz Blaszczak" is Poland's. The nearest country or demonym in the four words before the name decides."""
+    if not owners or entity.label != "PERSON":
+        return False
+    for word in reversed(sentence[max(0, entity.start - 80):entity.start].split()[-4:]):
+        low = _POSSESSIVE.sub("", word.lower().strip(",;:()\"“”"))
+        if low in DEMONYMS or low in COUNTRY_NAMES:
+            return stem(low) not in owners
+    return False
+
+
 def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> list[Entity]:
     """Entities of `sentence` that can answer `question`, best first.
 
@@ -478,6 +491,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     settlement = city or bool(subdivision)
     us_state = _asks_us_state(subdivision)
     country = (preferred, also) == _COUNTRY
+    owners = {owner for owner, _ in focus_pairs(question)}
     candidates = [e for e in _valid(sentence, entities)
                   if (not allowed or e.label in allowed) and _adds_something(e.text, qkeys, qstems)
                   and not _names_asked_about(e, qkeys)
@@ -489,7 +503,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not (settlement and _is_country(e.text))
                   and not (city and _is_us_state(e.text, also_city=False))
                   and not (country and e.label != "NORP" and not _is_country(e.text))
-                  and not _other_owner(question, e, sentence)]
+                  and not _other_owner(question, e, sentence)
+                  and not _anothers_official(owners, e, sentence)]
     if not candidates:
         return []
     tokens = _words(sentence)

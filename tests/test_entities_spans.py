@@ -314,6 +314,14 @@ def test_a_question_asking_for_several_gets_the_list_the_sentence_names():
     assert joined_answer(plural, g7, last) == members
 
 
+def test_an_official_titled_for_another_country_is_no_answer():
+    call = "Japanese Defense Minister Nobuo Kishi and his Polish counterpart Mariusz Blaszczak agreed."
+    named = [("Japanese", "NORP"), ("Nobuo Kishi", "PERSON"), ("Polish", "NORP"), ("Mariusz Blaszczak", "PERSON")]
+    assert _spans("Who is Poland's defense minister?", call, named) == ["Mariusz Blaszczak"]
+    assert _spans("Who is Japan's defence minister?", call, named) == ["Nobuo Kishi"]
+    assert set(_spans("Who agreed?", call, named)) == {"Nobuo Kishi", "Mariusz Blaszczak"}  # no owner asked: both
+
+
 def test_which_country_is_answered_by_a_country_not_a_city():
     sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
     named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]

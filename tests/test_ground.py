@@ -75,6 +75,10 @@ def test_lexical_helpers():
     assert focus_pairs("Who is Ukraine's president?") == [(stem("ukraine"), "president")]
     assert has_pair(terms("Ukrainian President Volodymyr Zelensky"), (stem("ukraine"), "president"))
     assert not has_pair(terms("President Biden spoke about the crisis in Ukraine"), (stem("ukraine"), "president"))
+    # The owner's counterpart of an office the sentence names: "his Polish counterpart" is Poland's minister.
+    kishi = terms("Japanese Defense Minister Nobuo Kishi and his Polish counterpart Mariusz Blaszczak met.")
+    assert has_pair(kishi, (stem("poland"), stem("minister")))
+    assert not has_pair(terms("His Polish counterpart met the press."), (stem("poland"), stem("minister")))
 
 
 def test_question_wanting_a_date_or_number_needs_a_sentence_that_has_one():
