@@ -9,6 +9,8 @@
 - a relative phrase ("this week", "recently", "on Sunday") is a boost, and when
   it speaks of the present ("this week", not a bare weekday, which often means
   the articles' own week) only passages of that window may answer;
+- a named period long past ("annexed in 2014") dates the event, not the
+  articles: a boost only, and any article may answer;
 - with no phrase, articles of the last `recency_days` are mildly preferred.
 
 `search(retriever, plan, k, filters)` runs it; `SearchPlan.may_answer` filters
@@ -68,7 +70,7 @@ def plan_search(query: str, as_of: date, settings: Settings) -> SearchPlan:
     if scope.strict:
         return SearchPlan(text, strict=scope.widened(2))
     window = scope.widened(3).to_filters()
-    present = scope.date_to <= as_of and not scope.weekday
+    present = scope.date_to <= as_of and not scope.weekday and not scope.named
     return SearchPlan(text, boost=window, answer_window=window if present else None)
 
 

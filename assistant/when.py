@@ -42,12 +42,15 @@ HISTORY_DAYS = 365  # a named period ending longer ago than this dates an event,
 
 @dataclass(frozen=True)
 class TimeScope:
-    """An inclusive published_at range read from `phrase`; `strict` says whether to filter or only boost."""
+    """An inclusive published_at range read from `phrase`; `strict` says whether to filter or only boost;
+    `named`, whether the phrase names the calendar period itself ("in 2014", "in February 2022"), however
+    long ago, rather than one relative to the day asked ("this week", "last year")."""
 
     date_from: date
     date_to: date
     phrase: str
     strict: bool
+    named: bool = False
 
     def widened(self, days: int) -> "TimeScope":
         """The same scope with `days` of tolerance on each side (for articles published a day late)."""
@@ -329,10 +332,9 @@ def time_scope(question: str, as_of: date) -> TimeScope | None:
             best = (start, end, first, last, strict)
     if best is None:
         return None
-    start, end, first, last, strict = best
-    if strict and (last < as_of - timedelta(days=HISTORY_DAYS) or first > as_of):
-        strict = False
-    return TimeScope(date_from=first, date_to=last, phrase=question[start:end], strict=strict)
+    start, end, first, last, named = best
+    strict = named and not (last < as_of - timedelta(days=HISTORY_DAYS) or first > as_of)
+    return TimeScope(date_from=first, date_to=last, phrase=question[start:end], strict=strict, named=named)
 
 
 def strip_time_phrase(question: str, scope: TimeScope | None) -> str:

@@ -101,3 +101,17 @@ def test_ingest_skips_a_republished_copy_unless_asked(make_assistant, sample_pat
     report = a.ingest(str(copy))
     assert report.duplicates and not report.added
     assert a.ingest(str(copy), keep_duplicates=True).added == ["kyodo-2022-02-22-republished"]
+
+
+def test_a_long_past_year_dates_the_event_not_the_articles(sample_assistant):
+    from datetime import date
+
+    from assistant.plan import plan_search
+    from assistant.settings import DEFAULT_SETTINGS
+
+    # "annexed in 2014": a 2022 article may answer (before, only articles of 2014 could, and it abstained).
+    plan = plan_search("Which region did Russia annex in 2014?", date(2022, 2, 21), DEFAULT_SETTINGS)
+    assert plan.answer_window is None and plan.strict is None and plan.boost.date_from == "2013-12-29"
+    assert plan_search("Who resigned this week?", date(2022, 2, 21), DEFAULT_SETTINGS).answer_window is not None
+    ans = sample_assistant().ask("Which region did Russia annex in 2014?", as_of="2022-02-21")
+    assert not ans.abstained and "Crimea" in ans.citations[0].quote
