@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Sequence
 
 from .entities import Entity
 from .lexical import STOPWORDS, focus_pairs, stem
-from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, US_STATES
+from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, TITLES, US_STATES
 
 __all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span",
            "joined_answer", "lead_order", "preferred_types"]
@@ -185,8 +185,23 @@ def _groups(question: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return _asked(question)[0]
 
 
+# "Who is Antony Blinken?" asks what he is (his role), not for a name: no phrase of a kind answers it.
+# "Who is US President?" or "Who is Japan's PM?" asks for a name.
+_WHO_IS = re.compile(r"^\s*(?:[Aa]nd\s+)?[Ww]ho\s+(?:is|was|are|were)\s+(.+?)[?.!]?\s*$")
+
+
+def _asks_who_someone_is(sentence: str) -> bool:
+    m = _WHO_IS.match(sentence)
+    words = m.group(1).split() if m else []
+    return 1 <= len(words) <= 4 and all(
+        w[0].isupper() and "'" not in w and "\u2019" not in w and w.lower().rstrip(".") not in TITLES
+        and w.lower() not in _HEAD_NOUNS and w.lower() not in ("pm", "ceo", "us", "u.s.") for w in words)
+
+
 def _asked(question: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str | None]:
     """_groups' label group, and the head noun of the wh-phrase it came from (None without one)."""
+    if _asks_who_someone_is(_asking_sentence(question)):
+        return _ANY, None
     q = _normalize(_asking_sentence(question))
     found = list(_WH.finditer(q))
     if not found:
@@ -331,6 +346,15 @@ _TITLE_AFTER = re.compile(r"\s+(?:President|Vice|Prime|Minister|Secretary|Foreig
 
 def _title_modifier(entity: Entity, sentence: str) -> bool:
     return entity.label in ("GPE", "NORP") and bool(_TITLE_AFTER.match(sentence, entity.end))
+
+
+# "Secretary of State Antony Blinken": the tagger's ORG "State" is the end of a title, not an organisation.
+_TITLE_OF = re.compile(r"\b(?:Secretary|Minister|Secretary-General|Under Secretary|Chancellor)\s+of\s+(?:the\s+)?$")
+
+
+def _title_part(entity: Entity, sentence: str) -> bool:
+    return entity.label == "ORG" and len(entity.text.split()) == 1 and bool(
+        _TITLE_OF.search(sentence[max(0, entity.start - 40):entity.start]))
 
 
 # "a summit on the Ukraine crisis", "the Russia probe": a place naming what a matter is about is not where
@@ -498,6 +522,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not _parenthesised(e, sentence)
                   and not _no_answer_text(e, numeric)
                   and not (place_or_actor and _title_modifier(e, sentence))
+                  and not _title_part(e, sentence)
                   and not (place and _matter_modifier(e, sentence, actor=(preferred, also) != _WHERE))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))

@@ -322,6 +322,17 @@ def test_an_official_titled_for_another_country_is_no_answer():
     assert set(_spans("Who agreed?", call, named)) == {"Nobuo Kishi", "Mariusz Blaszczak"}  # no owner asked: both
 
 
+def test_who_is_a_named_person_asks_for_no_phrase_and_a_title_is_no_organisation():
+    assert asked_types("Who is Antony Blinken?") == frozenset()  # his role: the sentence answers
+    assert asked_types("And who was Jen Psaki?") == frozenset()
+    for asks_a_name in ("Who is Ukraine's president?", "Who is US President?", "Who is the CEO of Tesla?"):
+        assert "PERSON" in asked_types(asks_a_name)
+    sentence = "Biden met U.S. Secretary of State Antony Blinken and the State Department's staff."
+    named = [("Biden", "PERSON"), ("U.S.", "GPE"), ("State", "ORG"), ("Antony Blinken", "PERSON"),
+             ("the State Department's", "ORG")]
+    assert "State" not in _spans("Who met Biden?", sentence, named)
+
+
 def test_which_country_is_answered_by_a_country_not_a_city():
     sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
     named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]
