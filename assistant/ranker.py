@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -177,18 +178,32 @@ def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
     return sum(1 for s in needles if s in haystack) / max(1, len(needles))
 
 
+_NUMERIC = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE", "TIME", "ORDINAL"})
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "López Obrador" and "Lopez Obrador" are one name to the news."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+
+
 def _lead_order(question: str, spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence],
                 texts: Sequence[str]) -> tuple[Entity, ...]:
     """Sentence `i`'s answer phrases in the order an answer leads with them (spans.lead_order): a phrase
     another retrieved article states too comes before the rest of its kind (the news names its answer
     more than once; its own article does not count: there the story's topic, "Putin", is everywhere).
-    The features use answer_spans' order."""
+    Names are compared without accents, and a person by surname ("Claudia Sheinbaum" is stated wherever
+    "Sheinbaum" is), so a full name is not passed over for a name the other articles shorten; numbers
+    are never corroborated.
+    The features use answer_spans' order. `texts`: the evidence sentences, folded (_fold)."""
     if len(spans) < 2:
         return spans
     own = evidence[i].passage.article_id
 
     def corroborated(e: Entity) -> bool:
-        needle = e.text.lower()
+        words = _fold(e.text).split()
+        needle = words[-1] if e.label == "PERSON" and len(words) > 1 and len(words[-1]) >= 4 else " ".join(words)
+        if e.label in _NUMERIC:
+            return False  # numbers recur for other reasons: "Five of 33 Raptor engines", 33 in every story
         return any(needle in t for ev, t in zip(evidence, texts) if ev.passage.article_id != own)
 
     return tuple(lead_order(question, spans, corroborated))
@@ -269,7 +284,7 @@ class AnswerRanker:
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        texts = [ev.text.lower() for ev in scored.evidence]
+        texts = [_fold(ev.text) for ev in scored.evidence]
         out = [Ranked(ev, 0.0 if shut else gated(self.model, x), _lead_order(question, spans, i, scored.evidence,
                                                                               texts), x)
                for i, (ev, x, spans) in enumerate(zip(scored.evidence, rows, spans_of))]

@@ -19,7 +19,7 @@ import re
 from typing import Callable, Iterable, Sequence
 
 from .entities import Entity
-from .lexical import STOPWORDS, focus_pairs, stem
+from .lexical import STOPWORDS, focus_pairs, stem, terms
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, TITLES, US_STATES
 
 __all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span",
@@ -457,6 +457,18 @@ def _is_us_state(text: str, also_city: bool = True) -> bool:
 
 # "How many Ukrainian troops" is not answered by "150,000 Russian troops": the sentence gives the number of
 # another country's (or people's) troops.
+_ATTRIBUTED = re.compile(r"\baccording to\b[^,;.]*$", re.I)
+_ASKS_SOURCE = re.compile(r"\b(?:accord\w*|sa(?:y|ys|id)|report\w*|announc\w*|told|tell|source|claim\w*|estimat\w*|"
+                          r"predict\w*|found|find|study|survey|poll|data|analys[ie]s)\b", re.I)
+def _attributed(before: str, asked: frozenset[str]) -> bool:
+    """Whether a phrase after `before` is the source the sentence cites ("according to ..."), the cited
+    words describing none of the question's common words ("according to White House Press Secretary Jen
+    Psaki" answers "Who is the press secretary?")."""
+    m = _ATTRIBUTED.search(before)
+    return bool(m) and not (terms(m.group(0)).content & asked)
+
+
+_PART_OF = re.compile(r"\s+(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+|his\s+|her\s+)?")
 _HOW_MANY_OF = re.compile(r"\b[Hh]ow many ([A-Z][a-z]+) ([a-z]+)")
 
 
@@ -541,6 +553,15 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         if k in qkeys or (not k.isupper() and stem(k) in qstems):
             anchors.append(i)
 
+    # A source the sentence cites is no answer unless the question asks who said or reported it.
+    attribution = not _ASKS_SOURCE.search(question)
+    question_terms = terms(question)
+    asked = question_terms.content - question_terms.salient  # its common words: "press secretary", "elect"
+    # "Five of 33 engines", "three of the 10 victims": the second number is the whole the first is part of.
+    numbers = [e for e in candidates if e.label in _NUMERIC]
+    totals = {b for a in numbers for b in numbers
+              if a.end <= b.start and _PART_OF.fullmatch(sentence[a.end:b.start])}
+
     def key(e: Entity):
         idx = [i for i, (s, t, _) in enumerate(tokens) if s < e.end and t > e.start] or [0]
         first, last = idx[0], idx[-1]
@@ -553,9 +574,13 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         else:
             distance = math.inf
         penalty = 0 if (not preferred or e.label in preferred) else _SECONDARY_PENALTY
+        if e in totals:
+            penalty += _SECONDARY_PENALTY  # "Five of 33 Raptor engines were lost": five, not the 33
+        # "..., according to results announced by Mexico's electoral body": after every phrase not so cited.
+        cited = attribution and _attributed(sentence[max(0, e.start - 90):e.start], asked)
         # "Which state": a state first, wherever it stands (Detroit is no state, Michigan is).
         no_state = us_state and not _is_us_state(e.text)
-        return (no_state, distance + penalty, penalty, e.start, -e.end)
+        return (no_state, cited, distance + penalty, penalty, e.start, -e.end)
 
     return sorted(candidates, key=key)
 

@@ -333,6 +333,19 @@ def test_who_is_a_named_person_asks_for_no_phrase_and_a_title_is_no_organisation
     assert "State" not in _spans("Who met Biden?", sentence, named)
 
 
+def test_a_part_comes_before_its_whole_and_a_cited_source_after_the_answer():
+    lost = "Five of 33 Raptor engines were also lost early in the flight."
+    assert _spans("How many Raptor engines were lost?", lost, [("Five", "CARDINAL"), ("33", "CARDINAL")])[0] == "Five"
+    won = ("Claudia Sheinbaum won 59% of the vote, according to results announced by Mexico's National "
+           "Electoral Institute on Monday.")
+    named = [("Claudia Sheinbaum", "PERSON"), ("59%", "PERCENT"), ("National Electoral Institute", "ORG"),
+             ("Monday", "DATE")]
+    assert _spans("Who did Mexican voters elect as president?", won, named)[0] == "Claudia Sheinbaum"
+    assert _spans("Who announced the results?", won, named)[0] == "National Electoral Institute"  # asks the source
+    # The cited words describe what is asked: the source is the answer.
+    assert texts("Who is the White House's press secretary?", PSAKI)[0] == "Jen Psaki"
+
+
 def test_which_country_is_answered_by_a_country_not_a_city():
     sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
     named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]

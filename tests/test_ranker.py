@@ -219,3 +219,24 @@ def test_the_fits_policy_simulation_applies_the_relevance_gate():
     gated = _question_outcomes(data, probs, 0.5, relevance_bar=0.48)
     assert (open_["answer_contains"], open_["unanswerable_abstained"]) == (1.0, 0.0)
     assert (gated["answer_contains"], gated["false_abstention"], gated["unanswerable_abstained"]) == (0.5, 0.5, 1.0)
+
+
+def test_the_lead_phrase_counts_names_without_accents_by_surname_and_never_numbers():
+    from assistant.entities import Entity
+    from assistant.ranker import _fold, _lead_order
+    from assistant.relevance import evidence_sentences
+    from assistant.types import Passage
+
+    own = "Sheinbaum succeeds outgoing President Andres Manuel Lopez Obrador; five of 33 engines failed."
+    other = "López Obrador praised Sheinbaum. All 33 engines were new."
+    evidence = evidence_sentences([Passage("a::0", "a", own, 1.0, title=""), Passage("b::0", "b", other, 0.9, title="")])
+    texts = [_fold(ev.text) for ev in evidence]
+
+    def ent(text, label):
+        return Entity(own.index(text), own.index(text) + len(text), label, text)
+
+    people = (ent("Sheinbaum", "PERSON"), ent("Andres Manuel Lopez Obrador", "PERSON"))
+    question = "Who is the outgoing president?"
+    assert _lead_order(question, people, 0, evidence, texts) == people  # both named elsewhere: order kept
+    numbers = (ent("five", "CARDINAL"), ent("33", "CARDINAL"))
+    assert _lead_order("How many engines failed?", numbers, 0, evidence, texts) == numbers  # 33 is not promoted
