@@ -31,7 +31,7 @@ from typing import Sequence
 from .entities import Entity, EntityTagger
 from .lexical import Terms, has_pair, states_answer_type, terms
 from .relevance import Evidence, QuestionCache, RelevanceScorer, Scored
-from .spans import answer_spans, asked_types, lead_order, preferred_types
+from .spans import NUMERIC_LABELS, answer_spans, asked_types, lead_order, preferred_types
 from .types import Passage
 
 __all__ = ["FEATURES", "DEFAULT_MODEL_PATH", "AnswerRanker", "Ranked", "RankerModel", "gated", "sentence_features",
@@ -178,9 +178,6 @@ def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
     return sum(1 for s in needles if s in haystack) / max(1, len(needles))
 
 
-_NUMERIC = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE", "TIME", "ORDINAL"})
-
-
 def _fold(text: str) -> str:
     """Lower case without accents: "López Obrador" and "Lopez Obrador" are one name to the news."""
     return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
@@ -200,10 +197,10 @@ def _lead_order(question: str, spans: tuple[Entity, ...], i: int, evidence: Sequ
     own = evidence[i].passage.article_id
 
     def corroborated(e: Entity) -> bool:
+        if e.label in NUMERIC_LABELS:
+            return False  # numbers recur for other reasons: "Five of 33 Raptor engines", 33 in every story
         words = _fold(e.text).split()
         needle = words[-1] if e.label == "PERSON" and len(words) > 1 and len(words[-1]) >= 4 else " ".join(words)
-        if e.label in _NUMERIC:
-            return False  # numbers recur for other reasons: "Five of 33 Raptor engines", 33 in every story
         return any(needle in t for ev, t in zip(evidence, texts) if ev.passage.article_id != own)
 
     return tuple(lead_order(question, spans, corroborated))

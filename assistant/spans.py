@@ -22,8 +22,8 @@ from .entities import Entity
 from .lexical import STOPWORDS, focus_pairs, stem, terms
 from .names import COUNTRY_NAMES, DEMONYMS, STATE_AND_CITY, TITLES, US_STATES
 
-__all__ = ["MAX_EXTRA_WORDS", "answer_spans", "asked_types", "find_verbatim", "is_typed_span",
-           "joined_answer", "lead_order", "preferred_types"]
+__all__ = ["MAX_EXTRA_WORDS", "NUMERIC_LABELS", "answer_spans", "asked_types", "find_verbatim",
+           "is_typed_span", "joined_answer", "lead_order", "preferred_types"]
 
 # --- label groups ----------------------------------------------------------------------------------------
 
@@ -271,7 +271,7 @@ def asked_types(question: str) -> frozenset[str]:
 _WORD = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[.,'\u2019-]\w+)*")
 _ACRONYM = re.compile(r"(?:[A-Za-z]\.){2,}|[A-Z]{2,5}")
 _IGNORED = frozenset({"the", "a", "an"})
-_NUMERIC = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE", "TIME", "ORDINAL"})
+NUMERIC_LABELS = frozenset({"CARDINAL", "MONEY", "PERCENT", "QUANTITY", "DATE", "TIME", "ORDINAL"})
 # Words of a span outside any entity: "French President Emmanuel Macron" adds 1 ("President").
 MAX_EXTRA_WORDS = 3
 # How many tokens of distance a secondary label costs ("French" NORP vs "Emmanuel Macron" PERSON).
@@ -455,11 +455,13 @@ def _is_us_state(text: str, also_city: bool = True) -> bool:
     return key in US_STATES and (also_city or key not in STATE_AND_CITY)
 
 
-# "How many Ukrainian troops" is not answered by "150,000 Russian troops": the sentence gives the number of
-# another country's (or people's) troops.
+# "..., according to results announced by Mexico's National Electoral Institute": the source a sentence cites,
+# no answer unless the question asks who said, reported or found it.
 _ATTRIBUTED = re.compile(r"\baccording to\b[^,;.]*$", re.I)
 _ASKS_SOURCE = re.compile(r"\b(?:accord\w*|sa(?:y|ys|id)|report\w*|announc\w*|told|tell|source|claim\w*|estimat\w*|"
                           r"predict\w*|found|find|study|survey|poll|data|analys[ie]s)\b", re.I)
+
+
 def _attributed(before: str, asked: frozenset[str]) -> bool:
     """Whether a phrase after `before` is the source the sentence cites ("according to ..."), the cited
     words describing none of the question's common words ("according to White House Press Secretary Jen
@@ -468,7 +470,10 @@ def _attributed(before: str, asked: frozenset[str]) -> bool:
     return bool(m) and not (terms(m.group(0)).content & asked)
 
 
+# "Five of 33 engines", "three of the 10 victims": the second number is the whole the first is part of.
 _PART_OF = re.compile(r"\s+(?:out\s+)?of\s+(?:the\s+|its\s+|their\s+|his\s+|her\s+)?")
+# "How many Ukrainian troops" is not answered by "150,000 Russian troops": the sentence gives the number of
+# another country's (or people's) troops.
 _HOW_MANY_OF = re.compile(r"\b[Hh]ow many ([A-Z][a-z]+) ([a-z]+)")
 
 
@@ -507,11 +512,14 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     Ukraine crisis") or, for "where" (not "which state"), standing for its government ("Moscow does
     not"), for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
     "which state" not a country, for "which city" not a US state (but New York and Washington), for
-    "which country" no place but a country ("Santa Cruz" is none), and for "how many Ukrainian troops" not
-    a number of another country's troops.
-    Order: for "which state", US states first; then token distance to the nearest question content word
-    in the sentence, plus a penalty for secondary labels (NORP/GPE for "who"), then position. With no
-    question word in the sentence, preferred labels first, then position.
+    "which country" no place but a country ("Santa Cruz" is none), for "how many Ukrainian troops" not
+    a number of another country's troops, for "Poland's defense minister" not a person titled for
+    another country ("Japanese Defense Minister Nobuo Kishi"), and never the "State" of "Secretary of State".
+    Order: for "which state", US states first; then any phrase before a source the sentence cites
+    ("according to ...") unless the question asks for a source; then token distance to the nearest
+    question content word in the sentence, plus a penalty for secondary labels (NORP/GPE for "who") and
+    for the whole in "five of 33", then position. With no question word in the sentence, preferred labels
+    first, then position.
     """
     preferred, also = _groups(question)
     allowed = set(preferred) | set(also)
@@ -520,7 +528,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     place_or_actor = (preferred, also) in (_WHERE, _WHO)
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
     actor = (preferred, also) == _WHO
-    numeric = bool(allowed) and allowed <= _NUMERIC
+    numeric = bool(allowed) and allowed <= NUMERIC_LABELS
     normalized = _normalize(question)
     city = bool(_SETTLEMENT.search(normalized))
     subdivision = _SUBDIVISION.search(normalized)
@@ -553,12 +561,10 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         if k in qkeys or (not k.isupper() and stem(k) in qstems):
             anchors.append(i)
 
-    # A source the sentence cites is no answer unless the question asks who said or reported it.
     attribution = not _ASKS_SOURCE.search(question)
     question_terms = terms(question)
     asked = question_terms.content - question_terms.salient  # its common words: "press secretary", "elect"
-    # "Five of 33 engines", "three of the 10 victims": the second number is the whole the first is part of.
-    numbers = [e for e in candidates if e.label in _NUMERIC]
+    numbers = [e for e in candidates if e.label in NUMERIC_LABELS]
     totals = {b for a in numbers for b in numbers
               if a.end <= b.start and _PART_OF.fullmatch(sentence[a.end:b.start])}
 
@@ -719,6 +725,6 @@ def is_typed_span(question: str, span_text: str, sentence: str, entities: Sequen
                 # number or date ("150,000" of "more than 150,000", "2022" of "Feb. 18, 2022").
                 if e.label == "PERSON" and t == e.end:
                     return True
-                if e.label in _NUMERIC and any(c.isdigit() for c in sentence[s:t]):
+                if e.label in NUMERIC_LABELS and any(c.isdigit() for c in sentence[s:t]):
                     return True
     return False
