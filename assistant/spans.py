@@ -552,6 +552,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not _anothers_official(owners, e, sentence)]
     if not candidates:
         return []
+    if (preferred, also) == _WHEN:
+        candidates += _day_and_time(candidates, sentence)
     tokens = _words(sentence)
     anchors = []
     for i, (_, _, w) in enumerate(tokens):
@@ -589,6 +591,14 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         return (no_state, cited, distance + penalty, penalty, e.start, -e.end)
 
     return sorted(candidates, key=key)
+
+
+def _day_and_time(candidates: Sequence[Entity], sentence: str) -> list[Entity]:
+    """A date and a time the tagger split, side by side ("Friday" "morning", "9 a.m." "Friday"), as one
+    phrase for "when": "Friday morning". The parts stay candidates (a model may answer "Friday")."""
+    when = sorted((e for e in candidates if e.label in ("DATE", "TIME")), key=lambda e: e.start)
+    return [Entity(a.start, b.end, "DATE", sentence[a.start:b.end]) for a, b in zip(when, when[1:])
+            if a.label != b.label and sentence[a.end:b.start] == " "]
 
 
 # "Which two countries...", "name both companies": the answer is a pair.

@@ -346,6 +346,15 @@ def test_a_part_comes_before_its_whole_and_a_cited_source_after_the_answer():
     assert texts("Who is the White House's press secretary?", PSAKI)[0] == "Jen Psaki"
 
 
+def test_a_day_and_a_time_side_by_side_answer_when_as_one_phrase():
+    opened = "The store finally opened at 9 a.m. Friday, more than 15 months later."
+    named = [("9 a.m.", "TIME"), ("Friday", "DATE"), ("more than 15 months", "DATE")]
+    assert _spans("When did the store open?", opened, named)[:3] == ["9 a.m. Friday", "9 a.m.", "Friday"]
+    found = [Entity(opened.index(t), opened.index(t) + len(t), label, t) for t, label in named]
+    assert is_typed_span("When did the store open?", "Friday", opened, found)  # a part still answers
+    assert "9 a.m. Friday" not in _spans("What time did the store open?", opened, named)  # asks for a time only
+
+
 def test_which_country_is_answered_by_a_country_not_a_city():
     sentence = "Roslyn made landfall near Santa Cruz in Nayarit state, Mexico, as Iceland watched."
     named = [("Santa Cruz", "GPE"), ("Nayarit", "GPE"), ("Mexico", "GPE"), ("Iceland", "GPE")]
