@@ -23,10 +23,11 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
+
+from index.clean import strip_accents
 
 from .entities import Entity, EntityTagger
 from .lexical import Terms, has_pair, states_answer_type, terms
@@ -180,7 +181,7 @@ def _share(needles: frozenset[str], haystack: frozenset[str]) -> float:
 
 def _fold(text: str) -> str:
     """Lower case without accents: "López Obrador" and "Lopez Obrador" are one name to the news."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text.lower()) if not unicodedata.combining(c))
+    return strip_accents(text.lower())
 
 
 def _lead_order(question: str, spans: tuple[Entity, ...], i: int, evidence: Sequence[Evidence],
@@ -281,7 +282,8 @@ class AnswerRanker:
         # A relation the question asks about ("Ukraine's president") that the sentence does not state is a
         # hard rule, not a feature to outweigh: such a sentence cannot answer. A sentence without a phrase of
         # the kind asked for needs the (higher) fitted untyped bar.
-        texts = [_fold(ev.text) for ev in scored.evidence]
+        # Only a sentence with two answer phrases or more needs the others' text (a shut gate tags none).
+        texts = [_fold(ev.text) for ev in scored.evidence] if any(len(s) > 1 for s in spans_of) else []
         out = [Ranked(ev, 0.0 if shut else gated(self.model, x), _lead_order(question, spans, i, scored.evidence,
                                                                               texts), x)
                for i, (ev, x, spans) in enumerate(zip(scored.evidence, rows, spans_of))]

@@ -26,7 +26,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["CleanText", "clean_text", "drop_kickers", "headline_from", "is_kicker", "repeats_headline"]
+__all__ = ["CleanText", "clean_text", "drop_kickers", "headline_from", "is_kicker", "repeats_headline", "strip_accents"]
 
 _WIRE_MARKER = re.compile(r"[ \t]*==\s*([A-Z][A-Za-z]+(?: [A-Z][A-Za-z]+)?)[ \t]*")
 _TRAILERS = re.compile(r"\n\s*(?:Related coverage|Related stories|Read more)\s*:\s*\n.*\Z", re.S | re.I)
@@ -68,9 +68,13 @@ def headline_from(text: str, limit: int = 90) -> str:
     return cut + "\u2026"
 
 
+def strip_accents(text: str) -> str:
+    """`text` decomposed (NFKD) without its combining marks: "López" -> "Lopez"."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def _word_set(text: str) -> set[str]:
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    return set(_WORDS.findall("".join(ch for ch in plain if not unicodedata.combining(ch))))
+    return set(_WORDS.findall(strip_accents(text.casefold())))
 
 
 def is_kicker(paragraph: str) -> bool:
