@@ -31,7 +31,7 @@ from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "build_library", "check_generator_name", "make_generator", "make_ranker",
+__all__ = ["build_assistant", "build_library", "check_generator_name", "gate_bar", "make_generator", "make_ranker",
            "ingest_sample_if_empty",
            "rebuild_index"]
 
@@ -48,7 +48,17 @@ def make_ranker(scorer: RelevanceScorer, settings: Settings, model: RankerModel 
         model = RankerModel(FEATURES, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES), (0.0,) * len(FEATURES),
                             0.0, 0.5, 0.1, {"untrained": True})
     return AnswerRanker(scorer, _shared_tagger(), model, tag_top=settings.tag_top,
-                        relevance_bar=settings.min_relevance if settings.relevance_gate else None)
+                        relevance_bar=gate_bar(settings, model))
+
+
+def gate_bar(settings: Settings, model: RankerModel) -> float | None:
+    """The relevance gate's bar in front of `model`: settings.relevance_bar, else the one fitted with the
+    model, else (a model file from before it was fitted) min_relevance; None when the gate is off."""
+    if not settings.relevance_gate:
+        return None
+    if settings.relevance_bar is not None:
+        return settings.relevance_bar
+    return model.relevance_bar if model.relevance_bar is not None else settings.min_relevance
 
 
 @functools.lru_cache(maxsize=1)

@@ -88,6 +88,8 @@ class RankerModel:
     # A sentence without a phrase of the asked kind answers only when its probability reaches this (fitted
     # by eval.fit; the plain threshold when the model file predates it).
     untyped_threshold: float | None = None
+    # The relevance gate's bar fitted with the model (factory.gate_bar; None in a model file from before).
+    relevance_bar: float | None = None
 
     @property
     def untyped_bar(self) -> float:
@@ -101,7 +103,7 @@ class RankerModel:
                              "rerun python -m eval.fit")
         return cls(tuple(data["features"]), tuple(data["mean"]), tuple(data["scale"]), tuple(data["weights"]),
                    float(data["bias"]), float(data["threshold"]), float(data["margin"]), dict(data.get("info", {})),
-                   data.get("untyped_threshold"))
+                   data.get("untyped_threshold"), data.get("relevance_bar"))
 
     def probability(self, x: Sequence[float]) -> float:
         z = self.bias + sum(w * (v - m) / s for w, v, m, s in zip(self.weights, x, self.mean, self.scale))

@@ -47,16 +47,18 @@ class Settings:
     max_new_tokens: int = 80
     llm_threads: int | None = None  # default: all cores
     min_support: float = 0.6  # share of a claim's content words its cited sentence must contain
-    min_relevance: float = 0.48  # how much a cited sentence must be about the question (relevance.py's score)
+    # How much a cited sentence must be about the question (relevance.py's score), without the ranker.
+    min_relevance: float = 0.48
     semantic_relevance: bool = True  # blend embedding similarity into relevance and support (else words only)
     # Pick and gate answer sentences with the learned ranker (assistant/models/ranker.json, fitted on
     # realtimeqa-train by `python -m eval.fit`), lead with a phrase of the asked kind, and have the local
     # model answer with such a phrase (README, "The learned ranker"). False: relevance.py's score alone.
     answer_ranker: bool = True
-    # With the ranker, answer only when relevance.py's best sentence reaches min_relevance too: the two
-    # must agree that the articles answer (the gold set's near-miss questions). The bar is not refitted
-    # (README, "The learned ranker", has what it trades on realtimeqa-train).
+    # With the ranker, answer only when relevance.py's best sentence reaches a bar too: the two must agree
+    # that the articles answer (the gold set's near-miss questions). The bar is fitted with the ranker on
+    # realtimeqa-train (ranker.json's relevance_bar, `python -m eval.fit`); relevance_bar overrides it.
     relevance_gate: bool = True
+    relevance_bar: float | None = None
     tag_top: int = 12  # sentences per question the ranker tags with spaCy (the best by a cheap score)
     second_sentence_within: float = 0.1  # extractive: add the runner-up sentence when it scores this close
     extractive_fallback: bool = True  # quote the best sentence when an LLM draft fails verification
@@ -131,6 +133,8 @@ class Settings:
             kind = type(getattr(DEFAULT_SETTINGS, f.name))
             if f.name in ("llm_threads",):
                 changes[f.name] = int(raw)
+            elif f.name in ("relevance_bar",):
+                changes[f.name] = float(raw)
             elif kind is bool:
                 changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             elif kind in (int, float):

@@ -23,6 +23,10 @@ set, which are for measuring):
    bar, the probability a sentence holding no phrase of the asked kind must
    reach (chosen the same way); the policy applies ranker.gated's rules as
    the assistant does (`--reuse` skips step 3 when only the fit changed);
+   last the relevance gate's bar: the highest whose false abstention, with
+   all of the above, stays within `--gate-false-abstention` (default 0.08,
+   issue 10's target), for as many unanswerable questions declined as that
+   allows;
 6. write the model with what it was fitted on and its CV figures.
 
 It prints a table; `--json FILE` also writes the figures. scikit-learn is used
@@ -51,12 +55,11 @@ from datetime import date
 from pathlib import Path
 
 from assistant import offline_environment
-from assistant.settings import DEFAULT_SETTINGS
 
 UNTYPED_BARS = (None, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)  # None: the plain threshold
 MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
-# Bars of the relevance gate to report out of fold (the assistant's is Settings.min_relevance; not fitted here).
-GATE_BARS = (None, 0.36, 0.40, 0.44, 0.48, 0.52, 0.56)
+# Candidate bars of the relevance gate (relevance.py's best score must reach it too), fitted out of fold.
+GATE_BARS = (None,) + tuple(round(0.36 + 0.01 * i, 2) for i in range(25))
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
 
 __all__ = ["main", "subsample", "synthesize", "collect", "fit", "retrieval_grid"]
@@ -227,7 +230,8 @@ def _question_outcomes(data, probs_of, threshold: float, margin: float = 0.0, un
             "top1_sentence_when_reachable": top1 / max(1, len(reachable)), "reachable": len(reachable) / n}
 
 
-def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> dict:
+def fit(data, folds: int, c: float, max_false_abstention: float, seed: int,
+        gate_false_abstention: float = 0.08) -> dict:
     """Cross-validated fit; returns the final model (all data), the threshold and the CV figures."""
     ids = [d["id"] for d in data]
     rng = random.Random(seed)
@@ -268,10 +272,12 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int) -> d
                                                -(threshold if u is None else u)))
     cv = _question_outcomes(real, oof, threshold, margin, untyped)
     cv_synthetic = _question_outcomes(synthetic, oof, threshold, margin, untyped) if synthetic else {}
-    # As the assistant runs by default: behind the relevance gate (its bar is not fitted here).
-    gate = DEFAULT_SETTINGS.min_relevance if DEFAULT_SETTINGS.relevance_gate else None
-    cv_gated = _question_outcomes(real, oof, threshold, margin, untyped, gate)
+    # The relevance gate's bar: the highest whose out-of-fold false abstention on the set's own questions
+    # stays within its bound (None, no gate, when even the lowest candidate passes it).
     gate_table = {str(g): _question_outcomes(real, oof, threshold, margin, untyped, g) for g in GATE_BARS}
+    gate = max((g for g in GATE_BARS if g is not None
+                and gate_table[str(g)]["false_abstention"] <= gate_false_abstention + 1e-9), default=None)
+    cv_gated = _question_outcomes(real, oof, threshold, margin, untyped, gate)
     X = [x for d in data for x in d["rows"]]
     y = [lab for d in data for lab in d["labels"]]
     mean, scale, w, b = _fit_lr(X, y, c)
@@ -331,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--c", type=float, default=1.0, help="inverse L2 strength of the logistic regression")
     p.add_argument("--false-abstention", type=float, default=0.06, help="bound for the abstention threshold")
+    p.add_argument("--gate-false-abstention", type=float, default=0.08,
+                   help="bound for the relevance gate's bar (false abstention with the threshold too)")
     p.add_argument("--data-dir", type=Path, default=Path("data") / "fit")
     p.add_argument("--out", type=Path, help="model file (default: assistant/models/ranker.json)")
     p.add_argument("--json", type=Path, help="also write the figures here")
@@ -379,24 +387,26 @@ def main(argv: list[str] | None = None) -> int:
     else:
         data = collect(assistant, ranker, questions)
         collected.write_text(json.dumps(data), encoding="utf-8")
-    fitted = fit(data, args.folds, args.c, args.false_abstention, args.seed)
+    fitted = fit(data, args.folds, args.c, args.false_abstention, args.seed, args.gate_false_abstention)
     info = {"dataset": name, "questions": args.questions, "distractors": args.distractors, "seed": args.seed,
             "synthetic_questions": len(synthetic), "cv_synthetic": fitted["cv_synthetic"],
             "folds": args.folds, "c": args.c, "false_abstention_bound": args.false_abstention,
+            "gate_false_abstention_bound": args.gate_false_abstention,
             "sentences": fitted["sentences"], "positives": fitted["positives"], "cv": fitted["cv"],
             "cv_gated": fitted["cv_gated"], "relevance_bar": fitted["relevance_bar"],
             "gate_table": {g: {k: round(v, 4) for k, v in o.items()} for g, o in fitted["gate_table"].items()},
             "fitted_with": "python -m eval.fit"}
     model = {"features": list(FEATURES), "mean": fitted["mean"], "scale": fitted["scale"],
              "weights": fitted["weights"], "bias": fitted["bias"], "threshold": fitted["threshold"],
-             "margin": fitted["margin"], "untyped_threshold": fitted["untyped_threshold"], "info": info}
+             "margin": fitted["margin"], "untyped_threshold": fitted["untyped_threshold"],
+             "relevance_bar": fitted["relevance_bar"], "info": info}
     out = args.out or DEFAULT_MODEL_PATH
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"\nfitted on {name}: {len(questions)} questions, {fitted['sentences']} sentences "
           f"({fitted['positives']} positive), {time.perf_counter() - started:.0f}s")
     print(f"threshold {fitted['threshold']:.4f}, margin {fitted['margin']:.4f}, "
-          f"untyped bar {fitted['untyped_threshold']}")
+          f"untyped bar {fitted['untyped_threshold']}, relevance gate bar {fitted['relevance_bar']}")
     print("untyped bar (out of fold, the set's questions): contains / confidently wrong / false abstention / "
           "unanswerable abstained")
     _print_outcomes(fitted["untyped_table"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 
 import pytest
 
@@ -144,12 +145,13 @@ def test_article_written_training_questions_ask_for_an_entity_of_a_body_sentence
 
 
 def test_the_relevance_gate_abstains_when_relevance_finds_no_answer(ranker):
-    """With the ranker, relevance.py's best sentence must reach min_relevance too (relevance_gate)."""
+    """With the ranker, relevance.py's best sentence must reach the gate's bar too (relevance_gate): the one
+    fitted with the model, unless relevance_bar says otherwise."""
     from assistant.extractive import ExtractiveGenerator
     from assistant.factory import make_ranker
     from assistant.settings import DEFAULT_SETTINGS
 
-    strict = DEFAULT_SETTINGS.replace(min_relevance=0.99)
+    strict = DEFAULT_SETTINGS.replace(relevance_bar=0.99)
     ungated = strict.replace(relevance_gate=False)
 
     def like(settings):  # the fixture's ranker, gated as make_ranker gates it for `settings`
@@ -240,3 +242,38 @@ def test_the_lead_phrase_counts_names_without_accents_by_surname_and_never_numbe
     assert _lead_order(question, people, 0, evidence, texts) == people  # both named elsewhere: order kept
     numbers = (ent("five", "CARDINAL"), ent("33", "CARDINAL"))
     assert _lead_order("How many engines failed?", numbers, 0, evidence, texts) == numbers  # 33 is not promoted
+
+
+def test_the_relevance_gates_bar_is_fitted_with_the_model():
+    """The shipped model carries its gate bar; a model file from before falls back to min_relevance; fit()
+    picks the highest bar whose out-of-fold false abstention stays within its bound."""
+    import dataclasses
+
+    from assistant.factory import gate_bar
+    from assistant.settings import DEFAULT_SETTINGS
+    from eval.fit import GATE_BARS, fit
+
+    shipped = RankerModel.load()
+    assert shipped.relevance_bar in GATE_BARS and shipped.info["relevance_bar"] == shipped.relevance_bar
+    assert gate_bar(DEFAULT_SETTINGS, shipped) == shipped.relevance_bar
+    assert gate_bar(DEFAULT_SETTINGS, dataclasses.replace(shipped, relevance_bar=None)) == DEFAULT_SETTINGS.min_relevance
+    assert gate_bar(DEFAULT_SETTINGS.replace(relevance_bar=0.3), shipped) == 0.3
+    assert gate_bar(DEFAULT_SETTINGS.replace(relevance_gate=False), shipped) is None
+
+    # 20 answerable questions whose best relevance runs 0.40, 0.41, ... (all answered right without a gate)
+    # and 5 unanswerable ones: a bar of 0.41 loses 1 of 20 (0.05), 0.42 loses 2 (0.10).
+    rng = random.Random(0)
+    data = []
+    for i in range(20):
+        rows = [[rng.random() for _ in FEATURES] for _ in range(3)]
+        for r in rows:
+            r[FEATURES.index("relation")] = 1.0
+        rows[0][FEATURES.index("lexical")] = 5.0
+        data.append({"id": f"q{i}", "answerable": True, "rows": rows, "labels": [True, False, False],
+                     "relevance": 0.40 + 0.01 * i})
+    for i in range(5):
+        data.append({"id": f"u{i}", "answerable": False, "rows": [[0.0] * len(FEATURES)], "labels": [False],
+                     "relevance": 0.3})
+    fitted = fit(data, folds=2, c=1.0, max_false_abstention=0.0, seed=0, gate_false_abstention=0.06)
+    assert fitted["relevance_bar"] == 0.41
+    assert fitted["gate_table"]["0.41"]["false_abstention"] == 0.05
