@@ -38,6 +38,7 @@ _MONEY = (("MONEY",), ())
 _WHEN = (("DATE", "TIME"), ())
 _WHERE = (("GPE", "LOC", "FAC"), ())
 _AGE = (("DATE", "CARDINAL"), ())  # spaCy tags "63" in "Tim Cook, 63," and "45-year-old" as DATE
+_COUNT = (("CARDINAL",), ())  # "how many passengers": a count
 _DURATION = (("DATE", "TIME", "QUANTITY", "CARDINAL"), ())  # "three days", "90 minutes"
 _MEASURE = (("QUANTITY", "CARDINAL"), ())
 _RANK = (("ORDINAL", "CARDINAL"), ())
@@ -124,8 +125,18 @@ _MONEY_CUES = re.compile(
     r"earn(?:s|ed)?|owe[sd]?|money|dollars?|yen|euros?|pounds|yuan|won|rubles?|funding|budget|salary|"
     r"raised?|invest(?:ed)?|sold for|bought for|fee|compensation|damages|ransom|bail)\b")
 _TIME_UNITS = re.compile(r"^(?:years?|months?|weeks?|days?|decades?|centuries|hours?|minutes?|seconds?)\b")
+# "How many" counts, unless what it counts is a unit of measure or money ("how many miles", "how many
+# square feet", "how many dollars"), which a QUANTITY or MONEY phrase states.
+_UNITS = re.compile(r"^(?:[a-z][\w-]* ){0,2}(?:miles|kilometers|kilometres|meters|metres|feet|inches|yards|acres|"
+                    r"hectares|tons|tonnes|pounds|kilograms|kilos|grams|ounces|gallons|liters|litres|barrels|"
+                    r"degrees|calories|watts|kilowatts|megawatts|gigawatts|volts|bytes|gigabytes|terabytes|"
+                    r"dollars|euros|yen|yuan|rupees|pesos|cents|points|votes|percent|times)\b")
 
 _WH = re.compile(r"\b(who|whom|whose|when|where|which|what|how)\b")
+# A question that opens by asking, perhaps after a preposition or a conjunction: "In which city...".
+_LEADING_WH = re.compile(r"^(?:(?:and|but|so|then|also|in|on|at|for|to|from|by|with|of|since|until|during|"
+                         r"after|before|about|under|over|into|among|between|through|against)\s+)*"
+                         r"(?:who|whom|whose|when|where|which|what|how)\b")
 
 
 def _normalize(question: str) -> str:
@@ -206,11 +217,20 @@ def _asked(question: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str 
     found = list(_WH.finditer(q))
     if not found:
         return _ANY, None  # yes/no questions, imperatives we do not know
+    if not _LEADING_WH.match(q):
+        # Mid-sentence, a first "when", "who" or "which" is often a relative word and the question is
+        # asked in place at the end: "...this week when it announced it would part ways with which
+        # top-rated host?", "...a balloon which officials said ... off the coast of which state?". Such a
+        # sentence asks with its last "which"/"what" phrase or typed "how many"-like one.
+        in_place = [_wh_phrase(q, m) for m in found
+                    if m.group(1) in ("which", "what") or (m.group(1) == "how" and _wh_phrase(q, m)[0] != _ANY)]
+        if in_place and (in_place[-1][0] != _ANY or found[0].group(1) in ("when", "where", "who", "whom")):
+            return in_place[-1]
     first = _wh_phrase(q, found[0])
     if first[0] != _ANY:
         return first
     for m in found[1:]:
-        if m.group(1) in ("which", "what"):
+        if m.group(1) in ("which", "what", "how"):  # "In what was the largest cull, how many cows died?"
             later = _wh_phrase(q, m)
             if later[0] != _ANY:
                 return later
@@ -234,6 +254,9 @@ def _wh_phrase(q: str, m: re.Match) -> tuple[tuple[tuple[str, ...], tuple[str, .
         if nxt == "many":
             if _TIME_UNITS.match(after):
                 return (("DATE", "TIME", "CARDINAL"), ("QUANTITY",)), None
+            # "How many passengers" counts them: not "870 miles", "an estimated 2%" or "$5 million".
+            if not _UNITS.match(after):
+                return _COUNT, None
             return _NUMBER, None
         if nxt == "old":
             return _AGE, None
@@ -422,6 +445,16 @@ def _no_answer_text(entity: Entity, numeric: bool) -> bool:
     return numeric and not any(c.isdigit() for c in text) and bool(_VAGUE_NUMBER.fullmatch(text))
 
 
+_HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
+
+
+def _hyphen_modifier(entity: Entity, sentence: str, qstems: set[str]) -> bool:
+    """A number joined by a hyphen to the noun it modifies ("Two-term president", "a 10-point lead"): it
+    counts no thing the question asks about, unless that noun is the question's ("how many terms")."""
+    m = _HYPHEN_WORD.match(sentence, entity.end)
+    return bool(m) and stem(m.group(1).lower()) not in qstems
+
+
 def _parenthesised(entity: Entity, sentence: str) -> bool:
     """A whole parenthetical: a photo credit "(Getty/Kyodo)", "(L)", an acronym repeating a name."""
     return sentence[:entity.start].rstrip().endswith("(") and sentence[entity.end:].lstrip().startswith(")")
@@ -507,7 +540,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
 
     Kept: an asked type (any label when `asked_types` is empty), a word the question lacks, not a
     person the question names by surname, not a whole parenthetical ("(Getty/Kyodo)") nor a time zone
-    ("ET"), for a number not a word for a rough size ("Millions"), for "where"/"who" not a country or
+    ("ET"), for a number not a word for a rough size ("Millions") nor one hyphened to a noun the question
+    lacks ("Two-term president" for "How old is Biden?"), for "where"/"who" not a country or
     demonym that only modifies a title ("U.S. President"), for a place not one naming a matter ("the
     Ukraine crisis") or, for "where" (not "which state"), standing for its government ("Moscow does
     not"), for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
@@ -541,6 +575,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not _names_asked_about(e, qkeys)
                   and not _parenthesised(e, sentence)
                   and not _no_answer_text(e, numeric)
+                  and not (numeric and _hyphen_modifier(e, sentence, qstems))
                   and not (place_or_actor and _title_modifier(e, sentence))
                   and not _title_part(e, sentence)
                   and not (place and _matter_modifier(e, sentence, actor=(preferred, also) != _WHERE))

@@ -78,7 +78,18 @@ WHERE = {"GPE", "LOC", "FAC"}
     ("Who is the president of France?", WHO),
     ("The summit was proposed by whom?", WHO),
     ("Whose troops were massed on the border?", WHO),
-    ("How many Russian troops were massed along Ukraine's borders?", NUMBER),
+    ("How many Russian troops were massed along Ukraine's borders?", {"CARDINAL"}),  # a count
+    ("How many miles above Earth did the capsule fly?", NUMBER),  # a unit: "870 miles"
+    ("How many dollars did it cost?", NUMBER),
+    ("In what was the largest cull ever, how many cows died?", {"CARDINAL"}),
+    # Mid-sentence, "when"/"which"/"who" may be a relative word: the question is asked in place.
+    ("Fox News rocked the media world this week when it announced it would part ways with which top-rated host?",
+     {"PERSON"}),
+    ("A balloon which officials said was built to spy was shot down off the coast of which state?", {"GPE"}),
+    ("At least 12 people were injured when a crane collapsed this week in which major city?", {"GPE"}),
+    ("The trailer was released this week when fans were waiting for which upcoming remake?", set()),
+    ("In which city will Biden and Putin hold their talks?", {"GPE"}),
+    ("In 2023, who won the Super Bowl?", {"PERSON", "ORG", "NORP", "GPE"}),
     ("How much did prices rise?", NUMBER),
     ("What percentage of voters backed the plan?", NUMBER),
     ("How much did Toyota pay for the plant?", {"MONEY"}),
@@ -125,6 +136,17 @@ WHERE = {"GPE", "LOC", "FAC"}
 ])
 def test_asked_types(question, expected):
     assert asked_types(question) == frozenset(expected)
+
+
+def test_a_number_hyphened_to_another_noun_counts_nothing_asked():
+    """"Two-term president Ronald Reagan" says nothing of anyone's age, nor of "how many" anything but
+    terms."""
+    sentence = "Two-term president Ronald Reagan won 49 states."
+    ents = [Entity(0, 3, "CARDINAL", "Two"), Entity(19, 32, "PERSON", "Ronald Reagan"),
+            Entity(37, 39, "CARDINAL", "49")]
+    assert [e.text for e in answer_spans("How old is Biden?", sentence, ents)] == ["49"]
+    assert "Two" in [e.text for e in answer_spans("How many terms did Reagan serve?", sentence, ents)]
+    assert "Two" not in [e.text for e in answer_spans("How many states did he win?", sentence, ents)]
 
 
 # --- answer_spans ----------------------------------------------------------------------------------------
