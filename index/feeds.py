@@ -159,7 +159,9 @@ def is_json_feed(data: object) -> bool:
 
 
 def _json_author(obj: dict) -> str:
-    names = [str(a.get("name") or "").strip() for a in obj.get("authors") or [] if isinstance(a, dict)]
+    authors = obj.get("authors")  # a list of objects, but a hostile feed may put anything here
+    names = [str(a.get("name") or "").strip() for a in (authors if isinstance(authors, list) else [])
+             if isinstance(a, dict)]
     if not any(names) and isinstance(obj.get("author"), dict):
         names = [str(obj["author"].get("name") or "").strip()]
     return ", ".join(n for n in names if n)

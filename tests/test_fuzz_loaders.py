@@ -20,7 +20,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from index import Article, ChromaStore, LoadFailure, ingest, load_articles
@@ -241,6 +241,9 @@ def test_hostile_rss_atom_and_rdf_feeds(file):
 
 @FUZZ
 @given(json_file())
+# Found by this test on 2026-11-29: "authors" that is no list crashed the JSON Feed reader.
+@example((".json", b'{"version": "https://jsonfeed.org/version/1", "title": null, "items": [{"id": null, '
+                   b'"summary": null, "author": null, "date_published": null, "url": null, "authors": true}]}'))
 def test_hostile_json_jsonl_and_json_feed(file):
     check_loads(*file)
 
