@@ -71,13 +71,18 @@ class Terms:
     stems: tuple[str, ...]
     content: frozenset[str]  # stems that are not stopwords
     salient: frozenset[str]  # stems of names and numbers
+    # Positions of verb forms ("heading", "headed"): they share a stem with a role ("head") but name none.
+    verbal: frozenset[int] = frozenset()
 
     def positions(self, stem_: str) -> list[int]:
         return [i for i, s in enumerate(self.stems) if s == stem_]
 
 
+_VERB_FORM = re.compile(r"[a-z]{2}(?:ing|ed)$")
+
+
 def terms(text: str) -> Terms:
-    stems, content, salient = [], set(), set()
+    stems, content, salient, verbal = [], set(), set(), set()
     for m in _TOKEN.finditer(text):
         raw = re.sub(r"['\u2019]s$", "", m.group(0)).strip("-")
         if not raw:
@@ -91,13 +96,15 @@ def terms(text: str) -> Terms:
             s = low.rstrip("%").replace(",", "")
         else:
             s = stem(low)
+            if _VERB_FORM.search(low):
+                verbal.add(len(stems))
         stems.append(s)
         if low in STOPWORDS:
             continue
         content.add(s)
         if raw[0].isdigit() or raw[0].isupper():
             salient.add(s)
-    return Terms(tuple(stems), frozenset(content), frozenset(salient))
+    return Terms(tuple(stems), frozenset(content), frozenset(salient), frozenset(verbal))
 
 
 def idf_weights(docs: Sequence[Terms], also: Iterable[str] = ()) -> dict[str, float]:
@@ -189,7 +196,8 @@ def has_pair(t: Terms, pair: tuple[str, str], window: int = 3) -> bool:
     the sentence does not name, an office title within two tokens after the owner), or the owner's
     "counterpart" of an office the sentence names ("Japanese Defense Minister Nobuo Kishi and his Polish
     counterpart Mariusz Blaszczak" names Poland's defense minister)."""
-    a, b = t.positions(pair[0]), t.positions(pair[1])
+    # A role is a noun: "the Ukraine situation is heading toward" names no head of Ukraine.
+    a, b = t.positions(pair[0]), [j for j in t.positions(pair[1]) if j not in t.verbal]
     if b and any(t.stems[i + 1:i + 2] == (_COUNTERPART,) for i in a):
         return True
     if not b and pair[1] in _GENERIC_OFFICIALS:

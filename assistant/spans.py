@@ -97,7 +97,7 @@ _nouns(_PERSON, "person people man woman men women official officials leader lea
                 "billionaire suspect victim husband wife son daughter celebrity celebrities gymnast swimmer "
                 "golfer skater boxer quarterback pitcher comedian host anchor chef designer entrepreneur "
                 "astronaut activist poet novelist composer filmmaker producer dancer investor monarch justice "
-                "cyclist sprinter influencer economist")
+                "cyclist sprinter influencer economist head")  # "the Ukrainian head of state"
 _nouns(_WORK, "film films movie movies show shows series book books novel novels song songs album albums "
               "play painting programme documentary opera single track")
 _nouns(_EVENT, "event events war wars battle tournament championship championships festival olympics "

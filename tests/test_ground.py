@@ -79,6 +79,11 @@ def test_lexical_helpers():
     kishi = terms("Japanese Defense Minister Nobuo Kishi and his Polish counterpart Mariusz Blaszczak met.")
     assert has_pair(kishi, (stem("poland"), stem("minister")))
     assert not has_pair(terms("His Polish counterpart met the press."), (stem("poland"), stem("minister")))
+    # A role is a noun: "heading" shares the stem of "head" but names no head of state.
+    head = focus_pairs("Name the Ukrainian head of state.")
+    assert head == [(stem("ukraine"), stem("head"))]
+    assert has_pair(terms("Ukraine's head of state spoke."), head[0])
+    assert not has_pair(terms("The Ukraine situation is heading toward an improvement."), head[0])
 
 
 def test_question_wanting_a_date_or_number_needs_a_sentence_that_has_one():
