@@ -132,11 +132,11 @@ _UNITS = re.compile(r"^(?:[a-z][\w-]* ){0,2}(?:miles|kilometers|kilometres|meter
                     r"degrees|calories|watts|kilowatts|megawatts|gigawatts|volts|bytes|gigabytes|terabytes|"
                     r"dollars|euros|yen|yuan|rupees|pesos|cents|points|votes|percent|times)\b")
 
-_WH = re.compile(r"\b(who|whom|whose|when|where|which|what|how)\b")
+_WH_WORDS = "who|whom|whose|when|where|which|what|how"
+_WH = re.compile(rf"\b({_WH_WORDS})\b")
 # A question that opens by asking, perhaps after a preposition or a conjunction: "In which city...".
 _LEADING_WH = re.compile(r"^(?:(?:and|but|so|then|also|in|on|at|for|to|from|by|with|of|since|until|during|"
-                         r"after|before|about|under|over|into|among|between|through|against)\s+)*"
-                         r"(?:who|whom|whose|when|where|which|what|how)\b")
+                         rf"after|before|about|under|over|into|among|between|through|against)\s+)*(?:{_WH_WORDS})\b")
 
 
 def _normalize(question: str) -> str:
@@ -214,27 +214,21 @@ def _asked(question: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str 
     if _asks_who_someone_is(_asking_sentence(question)):
         return _ANY, None
     q = _normalize(_asking_sentence(question))
-    found = list(_WH.finditer(q))
-    if not found:
+    phrases = [(m.group(1), _wh_phrase(q, m)) for m in _WH.finditer(q)]  # (wh-word, what it asks), in order
+    if not phrases:
         return _ANY, None  # yes/no questions, imperatives we do not know
     if not _LEADING_WH.match(q):
         # Mid-sentence, a first "when", "who" or "which" is often a relative word and the question is
         # asked in place at the end: "...this week when it announced it would part ways with which
         # top-rated host?", "...a balloon which officials said ... off the coast of which state?". Such a
         # sentence asks with its last "which"/"what" phrase or typed "how many"-like one.
-        in_place = [_wh_phrase(q, m) for m in found
-                    if m.group(1) in ("which", "what") or (m.group(1) == "how" and _wh_phrase(q, m)[0] != _ANY)]
-        if in_place and (in_place[-1][0] != _ANY or found[0].group(1) in ("when", "where", "who", "whom")):
+        in_place = [p for wh, p in phrases if wh in ("which", "what") or (wh == "how" and p[0] != _ANY)]
+        if in_place and (in_place[-1][0] != _ANY or phrases[0][0] in ("when", "where", "who", "whom")):
             return in_place[-1]
-    first = _wh_phrase(q, found[0])
-    if first[0] != _ANY:
-        return first
-    for m in found[1:]:
-        if m.group(1) in ("which", "what", "how"):  # "In what was the largest cull, how many cows died?"
-            later = _wh_phrase(q, m)
-            if later[0] != _ANY:
-                return later
-    return _ANY, None
+    if phrases[0][1][0] != _ANY:
+        return phrases[0][1]
+    # "In what was the largest cull, how many cows died?": a later which/what/how phrase that asks a type.
+    return next((p for wh, p in phrases[1:] if wh in ("which", "what", "how") and p[0] != _ANY), (_ANY, None))
 
 
 def _wh_phrase(q: str, m: re.Match) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], str | None]:
