@@ -267,6 +267,13 @@ class SpacyTagger:
 
 def _load_ner(model_dir: Path):
     """spaCy pipeline with only what NER needs. Imports spaCy: call only after `verify_model`."""
+    from index.embed import without_torch
+
+    with without_torch():  # thinc would import torch; the CNN pipeline runs on numpy
+        return _load_ner_pipeline(model_dir)
+
+
+def _load_ner_pipeline(model_dir: Path):
     import spacy
     from spacy.util import load_config
 

@@ -31,9 +31,8 @@ from .relevance import RelevanceScorer
 from .retrieve import HybridRetriever, Retriever
 from .settings import DEFAULT_SETTINGS, Settings
 
-__all__ = ["build_assistant", "build_library", "check_generator_name", "gate_bar", "make_generator", "make_ranker",
-           "ingest_sample_if_empty",
-           "rebuild_index"]
+__all__ = ["build_assistant", "build_library", "check_generator_name", "default_embedder", "gate_bar",
+           "make_generator", "make_ranker", "ingest_sample_if_empty", "rebuild_index"]
 
 
 def make_ranker(scorer: RelevanceScorer, settings: Settings, model: RankerModel | None | str = "bundled"
@@ -122,6 +121,12 @@ def check_generator_name(name: str) -> str:
     raise ValueError(f"unknown generator {name!r}; choose one of: {', '.join(GENERATORS)}")
 
 
+def default_embedder(settings: Settings = DEFAULT_SETTINGS) -> SentenceTransformerEmbedder:
+    """The bundled all-MiniLM-L6-v2, run on ONNX Runtime from an export kept in `settings.models_dir`
+    (made there from the torch model on first use; torch when that cannot be done)."""
+    return SentenceTransformerEmbedder(onnx_dir=settings.models_dir)
+
+
 def build_library(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | None = None) -> Library:
     """The stored articles: Chroma (embedded, or the server at settings.chroma_url), the embedder, and
     the BM25 keyword index kept in sync with them when `settings.hybrid`.
@@ -132,7 +137,7 @@ def build_library(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | No
     # Recorded articles but no chroma.sqlite3: the index was lost, not never made (say so, do not start empty).
     store = ChromaStore(settings.data_dir, url=settings.chroma_url, require_existing=len(articles) > 0)
     derived = (KeywordIndex(store, _keyword_dir(settings)),) if settings.hybrid else ()
-    return Library(store, embedder or SentenceTransformerEmbedder(), chunk_tokens=settings.chunk_tokens,
+    return Library(store, embedder or default_embedder(settings), chunk_tokens=settings.chunk_tokens,
                    derived=derived, articles=articles, data_dir=settings.data_dir)
 
 
@@ -149,7 +154,7 @@ def rebuild_index(settings: Settings = DEFAULT_SETTINGS, embedder: Embedder | No
             KeywordIndex(store, _keyword_dir(settings)).rebuild()
 
     with WriteLock(settings.data_dir, on_wait=on_wait).held():
-        return reindex(settings.data_dir, articles, embedder or SentenceTransformerEmbedder(), rebuild_derived,
+        return reindex(settings.data_dir, articles, embedder or default_embedder(settings), rebuild_derived,
                        chunk_tokens=settings.chunk_tokens, chroma_url=settings.chroma_url, backfill=backfill,
                        force=force)
 

@@ -118,7 +118,7 @@ def test_an_update_replaces_the_record_and_a_removal_deletes_it(tmp_path):
 
 def test_reindex_rebuilds_the_same_index_from_the_article_store_alone(ingested, capsys, monkeypatch):
     data, before = ingested
-    monkeypatch.setattr("assistant.factory.SentenceTransformerEmbedder", FakeEmbedder)
+    monkeypatch.setattr("assistant.factory.default_embedder", lambda settings=None: FakeEmbedder())
     monkeypatch.setenv("CITEWIRE_CHUNK_TOKENS", "48")
     assert main(["reindex", "--data-dir", str(data)]) == 0
     line = capsys.readouterr().out.strip()
@@ -217,7 +217,7 @@ def test_a_data_dir_from_before_the_article_store(tmp_path, capsys, monkeypatch)
     library = build_library(settings_for(data), FakeEmbedder())  # works, with an empty article store
     assert len(library.list_articles()) == 8 and len(library.articles) == 0
     library.store.close()
-    monkeypatch.setattr("assistant.factory.SentenceTransformerEmbedder", FakeEmbedder)
+    monkeypatch.setattr("assistant.factory.default_embedder", lambda settings=None: FakeEmbedder())
     monkeypatch.setenv("CITEWIRE_CHUNK_TOKENS", "48")
     assert main(["reindex", "--data-dir", str(data)]) == 2
     err = capsys.readouterr().err.strip()

@@ -124,7 +124,7 @@ def test_a_full_disk_mid_ingest_names_the_file_and_keeps_what_was_stored(tmp_pat
         return real(self, *args)
 
     monkeypatch.setattr(owner, target, failing)
-    monkeypatch.setattr("assistant.factory.SentenceTransformerEmbedder", FakeEmbedder)
+    monkeypatch.setattr("assistant.factory.default_embedder", lambda settings=None: FakeEmbedder())
     monkeypatch.setenv("CITEWIRE_CHUNK_TOKENS", "48")
     assert main(["ingest", "--quiet", "--data-dir", str(data), corpus]) == 2
     line = capsys.readouterr().err.strip()

@@ -67,9 +67,10 @@ def test_a_question_is_embedded_once_with_encodes_vector(local_assistant, monkey
     # Dense search and the answer checks of one question share that vector: it goes through the model once.
     embedder.forget_recent()
     seen: list[str] = []
-    preprocess = embedder.model.preprocess
-    monkeypatch.setattr(embedder.model, "preprocess",
-                        lambda texts, *a, **k: seen.extend(texts) or preprocess(texts, *a, **k))
+    assert embedder.backend == "onnx"  # the default: ONNX Runtime, exported into the data dir's models folder
+    encoder = embedder._encoder()
+    encode = encoder.encode
+    monkeypatch.setattr(encoder, "encode", lambda texts, *a, **k: seen.extend(texts) or encode(texts, *a, **k))
     passages = local_assistant.retrieve(question)
     local_assistant.scorer(question, passages)
     assert seen.count(question) == 1 and len(seen) > 1  # the sentences were embedded too
