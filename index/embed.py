@@ -112,7 +112,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def backend(self) -> str:
-        """"onnx" or "torch": what embeds (deciding it, and exporting the model if needed, on first call)."""
+        """Which backend embeds, "onnx" or "torch" (decided, and the model exported if need be, on first use)."""
         return "torch" if self._encoder() is None else "onnx"
 
     def _encoder(self):
@@ -139,9 +139,17 @@ class SentenceTransformerEmbedder:
             if why:
                 _log.warning("embedding with torch, not ONNX Runtime: %s", why)
                 if not refused.exists() and why.startswith(("its vectors", "not a mean")):
-                    refused.write_text(why, encoding="utf-8")
+                    try:
+                        refused.write_text(why, encoding="utf-8")
+                    except OSError:
+                        pass  # a read-only models folder: the check runs again next time
                 return None
-        return OnnxEncoder(model_dir, path)
+        try:
+            return OnnxEncoder(model_dir, path)
+        except Exception as exc:  # noqa: BLE001 - a damaged export (truncated, garbage): torch now, a new one next time
+            _log.warning("embedding with torch: the ONNX export %s did not load (%s); it is removed", path, exc)
+            path.unlink(missing_ok=True)
+            return None
 
     def embed_batch(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

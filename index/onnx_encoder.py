@@ -91,9 +91,9 @@ def export_onnx(model, model_dir: Path, path: Path) -> str | None:
     encoder = model[0].auto_model
     sample = model.tokenizer(["a sample text"], return_tensors="pt")
     axes = {n: {0: "batch", 1: "tokens"} for n in _INPUTS} | {"hidden": {0: "batch", 1: "tokens"}}
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on Python control flow: the check below decides
             torch.onnx.export(_Hidden(encoder).eval(), tuple(sample[n] for n in _INPUTS), str(tmp),

@@ -122,3 +122,15 @@ def test_without_torch_hides_torch_only_inside_and_only_when_not_loaded():
     run = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["True", "True"]
+
+
+def test_a_damaged_export_is_removed_and_torch_embeds(tmp_path, caplog, torch_embedder):
+    path = onnx_path(_bundled(), tmp_path)
+    path.write_bytes(b"\x00garbage, as a truncated copy would be")
+    embedder = SentenceTransformerEmbedder(onnx_dir=tmp_path)
+    embedder._model = torch_embedder.model
+    with caplog.at_level(logging.WARNING, logger="citewire"):
+        assert embedder.backend == "torch"
+    assert "did not load" in caplog.text and not path.exists()  # the next process exports it afresh
+    assert np.allclose(embedder.embed_batch(["who proposed the summit"])[0],
+                       torch_embedder.embed_batch(["who proposed the summit"])[0])
