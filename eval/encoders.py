@@ -3,9 +3,9 @@
 Times the bundled all-MiniLM-L6-v2 over the same chunk texts (the first
 articles of a corpus, chunked as ingest chunks them) with: the default (torch
 fp32, batch 32, torch's threads), other batch sizes and thread counts, torch
-dynamic int8 quantisation of the Linear layers, and ONNX Runtime on a model
-exported here with `torch.onnx.export` (when that works offline: no `optimum`,
-no `onnx` package is assumed). For each it prints chunks/s, the speed-up and
+dynamic int8 quantisation of the Linear layers, and ONNX Runtime on the model
+exported here as the embedder exports it (index/onnx_encoder.py; it needs the
+`onnx` package). For each it prints chunks/s, the speed-up and
 how close its vectors are to fp32's (mean cosine, and how often the nearest
 chunk to each of a few queries is the same). It changes nothing: a faster
 backend becomes the default only after `python -m eval` on realtimeqa-dev
@@ -49,51 +49,17 @@ def _torch_encoder(model, batch: int, threads: int | None):
 
 
 def _onnx_encoder(model, workdir: Path, batch: int, threads: int):
-    """Export the transformer with torch.onnx (TorchScript exporter) and run it with onnxruntime."""
-    import numpy as np
-    import onnxruntime as ort
-    import torch
+    """The embedder's own ONNX backend (index/onnx_encoder.py): exported here, checked, run by onnxruntime."""
+    from index import bundled_embedder_path
+    from index.onnx_encoder import OnnxEncoder, export_onnx, onnx_path
 
-    class _Hidden(torch.nn.Module):  # keyword arguments only: BertModel's positional order has changed
-        def __init__(self, bert):
-            super().__init__()
-            self.bert = bert
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                             token_type_ids=token_type_ids).last_hidden_state
-
-    tokenizer = model.tokenizer
-    path = workdir / "minilm.onnx"
-    sample = tokenizer(["a sample"], return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    axes = {n: {0: "batch", 1: "seq"} for n in names} | {"last_hidden_state": {0: "batch", 1: "seq"}}
-    with torch.no_grad():
-        torch.onnx.export(_Hidden(model[0].auto_model).eval(), tuple(sample[n] for n in names), str(path),
-                          input_names=names, output_names=["last_hidden_state"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    max_len = model.max_seq_length
-
-    def encode(texts):
-        out = []
-        order = np.argsort([-len(t) for t in texts])  # like sentence-transformers: similar lengths together
-        for i in range(0, len(texts), batch):
-            part = [texts[j] for j in order[i:i + batch]]
-            enc = tokenizer(part, padding=True, truncation=True, max_length=max_len, return_tensors="np")
-            hidden = session.run(None, {n: enc[n].astype(np.int64) for n in names})[0]
-            mask = enc["attention_mask"][..., None].astype(np.float32)
-            pooled = (hidden * mask).sum(1) / np.clip(mask.sum(1), 1e-9, None)
-            out.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
-        vectors = np.concatenate(out)
-        result = np.empty_like(vectors)
-        result[order] = vectors
-        return result
-
-    return encode
+    model_dir = bundled_embedder_path()
+    path = onnx_path(model_dir, workdir)
+    why = export_onnx(model, model_dir, path)
+    if why:
+        raise RuntimeError(why)
+    encoder = OnnxEncoder(model_dir, path, threads=threads)
+    return lambda texts: encoder.encode(texts, batch_size=batch)
 
 
 def _int8_encoder(model_dir: str, batch: int):
@@ -117,12 +83,12 @@ def bench_encoders(corpus: Path, articles: int = 60, limit: int = 384, rounds: i
     rows, reference = [], None
     with tempfile.TemporaryDirectory(prefix="citewire-encoders-") as tmp:
         candidates = [
-            ("torch fp32 batch 32 (default)", lambda: _torch_encoder(model, 32, None)),
+            ("torch fp32 batch 32 (reference)", lambda: _torch_encoder(model, 32, None)),
             ("torch fp32 batch 16", lambda: _torch_encoder(model, 16, None)),
             ("torch fp32 batch 64", lambda: _torch_encoder(model, 64, None)),
             ("torch fp32 batch 32, 1 thread", lambda: _torch_encoder(model, 32, 1)),
             ("torch int8 dynamic (Linear)", lambda: _int8_encoder(str(bundled_embedder_path()), 32)),
-            ("onnxruntime fp32 batch 32", lambda: _onnx_encoder(model, Path(tmp), 32, 2)),
+            ("onnxruntime fp32 b32 (default)", lambda: _onnx_encoder(model, Path(tmp), 32, 2)),
         ]
         encoders, failed = {}, {}
         for name, make in candidates:
