@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-__all__ = ["Settings", "DEFAULT_SETTINGS", "ENV_PREFIX", "OFFLINE_ENVIRONMENT", "offline_environment"]
+__all__ = ["Settings", "DEFAULT_SETTINGS", "ENV_PREFIX", "OFFLINE_ENVIRONMENT", "offline_environment", "setting_value"]
 
 ENV_PREFIX = "CITEWIRE_"
 # Set by every entry point (CLI, UI, eval) before anything loads: weights come from installed packages,
@@ -130,19 +130,44 @@ class Settings:
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw is None or raw == "":
                 continue
-            kind = type(getattr(DEFAULT_SETTINGS, f.name))
-            if f.name in ("llm_threads",):
-                changes[f.name] = int(raw)
-            elif f.name in ("relevance_bar",):
-                changes[f.name] = float(raw)
-            elif kind is bool:
-                changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
-            elif kind in (int, float):
-                changes[f.name] = kind(raw)
-            else:
-                changes[f.name] = raw
+            try:
+                changes[f.name] = setting_value(f.name, raw)
+            except ValueError as e:
+                raise ValueError(f"{ENV_PREFIX}{f.name.upper()}: {e}") from None
         changes.update({k: v for k, v in overrides.items() if v is not None})
         return DEFAULT_SETTINGS.replace(**changes)
 
 
 DEFAULT_SETTINGS = Settings()
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_NONE = ("none", "null")
+
+
+def setting_value(key: str, raw: str):
+    """`raw` (an environment variable, a `--set key=value`) as the type of Settings field `key`: its
+    default's type, or for an optional field its annotation ("none" gives None there). ValueError names
+    an unknown key or a value of the wrong type."""
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    if key not in fields:
+        raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(fields))}")
+    f = fields[key]
+    raw = raw.strip()
+    default = f.default if f.default is not dataclasses.MISSING else None
+    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if default is None and raw.lower() in _NONE and "None" in annotation:
+        return None
+    kind = type(default) if default is not None else None
+    if kind is None:  # an optional field whose default is None: read the annotation
+        kind = next((t for name, t in (("int", int), ("float", float), ("bool", bool), ("Path", Path))
+                     if name in annotation), str)
+    try:
+        if kind is bool:
+            if raw.lower() not in _TRUE + _FALSE:
+                raise ValueError
+            return raw.lower() in _TRUE
+        if issubclass(kind, Path):
+            return Path(raw)
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"setting {key}: {raw!r} is not a valid {kind.__name__}") from None

@@ -8,21 +8,12 @@ message naming it. It does not run anything or decide what a setting means.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-from pathlib import Path
 
 from assistant import Settings
+from assistant.settings import setting_value
 
 __all__ = ["parse_assignment", "parse_grid", "expand_grid", "apply_overrides", "coerce_value", "config_label"]
-
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-_NONE = ("none", "null")
-
-
-def _fields() -> dict[str, dataclasses.Field]:
-    return {f.name: f for f in dataclasses.fields(Settings)}
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -43,30 +34,9 @@ def parse_grid(text: str) -> tuple[str, list[str]]:
 
 
 def coerce_value(key: str, raw: str):
-    """`raw` converted to the type of Settings field `key` (its default's type, or its annotation)."""
-    fields = _fields()
-    if key not in fields:
-        raise ValueError(f"unknown setting {key!r}; known: {', '.join(sorted(fields))}")
-    f = fields[key]
-    default = f.default if f.default is not dataclasses.MISSING else None
-    annotation = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    if default is None and raw.lower() in _NONE and "None" in annotation:
-        return None
-    kind = type(default) if default is not None else None
-    if kind is None:  # an optional field whose default is None: read the annotation
-        kind = next((t for name, t in (("int", int), ("float", float), ("bool", bool), ("Path", Path))
-                     if name in annotation), str)
-    try:
-        if kind is bool:
-            low = raw.lower()
-            if low not in _TRUE + _FALSE:
-                raise ValueError
-            return low in _TRUE
-        if issubclass(kind, Path):
-            return Path(raw)
-        return kind(raw)
-    except ValueError:
-        raise ValueError(f"setting {key}: {raw!r} is not a valid {kind.__name__}") from None
+    """`raw` converted to the type of Settings field `key` (assistant.settings.setting_value: the same
+    reading as the CITEWIRE_* environment variables)."""
+    return setting_value(key, raw)
 
 
 def apply_overrides(settings: Settings, overrides: dict[str, str]) -> Settings:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from assistant import Answer, Settings
@@ -90,6 +92,12 @@ def test_settings_reject_unknown_keys_and_read_env():
     assert (s.top_k, str(s.data_dir), s.extractive_fallback, s.generator) == (7, "/x", False, "extractive")
     with pytest.raises(ValueError, match="chunk_tokens"):
         Settings(chunk_tokens=400)
+    # Optional fields are read by their annotation, as eval's --set reads them (one reader for both).
+    s = Settings.from_env({"CITEWIRE_RELEVANCE_BAR": "0.5", "CITEWIRE_LLM_THREADS": "2",
+                           "CITEWIRE_MODEL_CACHE_DIR": "/m", "CITEWIRE_OPENAI_API_KEY": "k"})
+    assert (s.relevance_bar, s.llm_threads, s.model_cache_dir, s.openai_api_key) == (0.5, 2, Path("/m"), "k")
+    with pytest.raises(ValueError, match="CITEWIRE_HYBRID: setting hybrid: 'maybe' is not a valid bool"):
+        Settings.from_env({"CITEWIRE_HYBRID": "maybe"})
 
 
 def test_ingest_skips_a_republished_copy_unless_asked(make_assistant, sample_path, tmp_path):
