@@ -281,8 +281,9 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int,
     X = [x for d in data for x in d["rows"]]
     y = [lab for d in data for lab in d["labels"]]
     mean, scale, w, b = _fit_lr(X, y, c)
-    return {"mean": [float(v) for v in mean], "scale": [float(v) for v in scale], "weights": [float(v) for v in w],
-            "bias": b, "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
+    # Rounded: the solver's last digits wobble between runs of the same fit (threaded BLAS); the file should not.
+    return {"mean": [round(float(v), 10) for v in mean], "scale": [round(float(v), 10) for v in scale],
+            "weights": [round(float(v), 10) for v in w], "bias": round(b, 10), "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
             "untyped_table": {str(u): o for u, o in untyped_table.items()}, "cv": cv, "cv_synthetic": cv_synthetic,
             "cv_gated": cv_gated, "relevance_bar": gate, "gate_table": gate_table,
             "sentences": len(y), "positives": int(sum(y))}
@@ -362,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     assistant = build_assistant(data_dir=work / "index", generator="extractive", answer_ranker=False)
     report = assistant.ingest([str(subset / "corpus.jsonl")])
     print(f"index: {report.summary()}", file=sys.stderr)
+    assistant.library.store.checkpoint()  # every fit searches the same vector graph: the same rows, the same model
     if args.retrieval:
         published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(subset / "corpus.jsonl")}
         rows = retrieval_grid(assistant, _rows(subset / "questions.jsonl"), published)

@@ -183,6 +183,38 @@ print(pruned)
 """
 
 
+_VECTOR_LAG = """
+import sqlite3, sys
+path, collection_id = sys.argv[1], sys.argv[2]
+con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=60)
+num = lambda v: int.from_bytes(v, "big") if isinstance(v, bytes) else int(v or 0)
+row = con.execute("SELECT m.seq_id FROM segments s JOIN max_seq_id m ON m.segment_id = s.id "
+                  "WHERE s.collection = ? AND s.scope = 'VECTOR'", (collection_id,)).fetchone()
+last = con.execute("SELECT MAX(seq_id) FROM embeddings_queue WHERE topic LIKE ?", ("%/" + collection_id,)).fetchone()
+print(max(0, num(last[0] if last else 0) - num(row[0] if row else 0)))
+"""
+_SYNC_THRESHOLD = 1000  # Chroma's default: the vector index is written to disk every this many writes
+_CHECKPOINT_SYNC = 2
+_CHECKPOINT = """
+import sys
+import chromadb
+path, name, low, default = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+client = chromadb.PersistentClient(path=path, settings=chromadb.Settings(anonymized_telemetry=False))
+collection = client.get_collection(name)
+keep = int((collection.configuration.get("hnsw") or {}).get("sync_threshold") or default)
+keep = default if keep <= low else keep
+collection.modify(configuration={"hnsw": {"sync_threshold": low}})
+try:
+    got = collection.get(limit=1, include=["embeddings", "documents", "metadatas"])
+    if got["ids"]:
+        vector = [list(map(float, got["embeddings"][0]))]
+        collection.upsert(ids=got["ids"], embeddings=vector, documents=got["documents"], metadatas=got["metadatas"])
+        collection.query(query_embeddings=vector, n_results=1, include=[])
+finally:
+    collection.modify(configuration={"hnsw": {"sync_threshold": keep}})
+"""
+
+
 def _translated(method):
     """Run a store method with chromadb's and sqlite3's faults translated (ChromaStore._faults)."""
     @functools.wraps(method)
@@ -431,6 +463,43 @@ class ChromaStore:
         if done.returncode != 0:
             lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
             raise sqlite3.OperationalError(lines[-1].split(": ", 1)[-1])
+        return int(done.stdout.strip() or 0)
+
+    @_translated
+    def checkpoint(self) -> bool:
+        """Have Chroma write its vector index to disk now; True when it had writes not yet written.
+
+        Chroma writes its HNSW index every `sync_threshold` writes; a process that opens the store replays
+        the writes since into its own copy of the graph, in an order that differs from process to process,
+        so the nearest 30 chunks of one question in a few hundred could differ between two runs of the same
+        code (two `eval.fit` runs read 25,752-25,763 sentences). After a checkpoint every process that opens
+        the store loads the same graph. For the measuring tools (eval), before they search; a no-op for a
+        Chroma server. A child process opens the store with the collection's sync threshold lowered, so
+        its replay writes the index, rewrites one unchanged chunk, and restores the threshold (or Chroma's
+        default, if a crash left the lowered one)."""
+        if self.sqlite_path is None or not self.sqlite_path.exists() or self._vector_lag() <= 1:
+            return False
+        import subprocess
+        import sys
+
+        with self._writing():
+            done = subprocess.run([sys.executable, "-c", _CHECKPOINT, str(self.sqlite_path.parent),
+                                   self.collection_name, str(_CHECKPOINT_SYNC), str(_SYNC_THRESHOLD)],
+                                  capture_output=True, text=True, timeout=3600)
+        if done.returncode != 0:
+            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
+            raise RuntimeError(f"checkpoint of {self.sqlite_path} failed: {lines[-1]}")
+        return True
+
+    def _vector_lag(self) -> int:
+        """Writes the vector index has not written to disk yet (read in a child process, as _PURGE is)."""
+        import subprocess
+        import sys
+
+        done = subprocess.run([sys.executable, "-c", _VECTOR_LAG, str(self.sqlite_path), str(self.collection.id)],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0:
+            return 0  # a Chroma whose tables are laid out otherwise: nothing known, nothing done
         return int(done.stdout.strip() or 0)
 
     @_translated
