@@ -321,12 +321,18 @@ def _names_asked_about(entity: Entity, qkeys: set[str]) -> bool:
 
 
 def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool:
-    """True when the entity has a word the question lacks (so it can answer rather than echo it)."""
+    """True when the entity has a word the question lacks (so it can answer rather than echo it). A
+    hyphened word counts by its parts, common words left out: "the All-WNBA" adds nothing to "Which WNBA
+    team...?", "Blink-182" adds to "Which band...?"."""
     for _, _, w in _words(entity_text):
         k = _word_key(w)
-        if k in _IGNORED or k in qkeys or (not k.isupper() and stem(k) in qstems):
-            continue
-        return True
+        parts = [k] if "-" not in k or k in qkeys else [_word_key(part) for part in w.split("-") if part]
+        for part in parts:
+            if part in _IGNORED or part in qkeys or (not part.isupper() and stem(part) in qstems):
+                continue
+            if len(parts) > 1 and part.lower() in STOPWORDS:
+                continue
+            return True
     return False
 
 

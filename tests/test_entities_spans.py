@@ -149,6 +149,17 @@ def test_a_number_hyphened_to_another_noun_counts_nothing_asked():
     assert "Two" not in [e.text for e in answer_spans("How many states did he win?", sentence, ents)]
 
 
+def test_a_hyphened_name_adds_only_what_its_parts_add():
+    """"the All-WNBA" echoes "Which WNBA team...?" ("All" is a common word); "Blink-182" names a band."""
+    sentence = "She made the All-WNBA first team, and the Las Vegas Aces won the title."
+    ents = [Entity(9, 21, "ORG", "the All-WNBA"), Entity(38, 56, "ORG", "the Las Vegas Aces")]
+    assert [e.text for e in answer_spans("Which WNBA team won its first title?", sentence, ents)] == [
+        "the Las Vegas Aces"]
+    band = "Blink-182 is coming to a city near you."
+    assert [e.text for e in answer_spans("Which band is reuniting for a tour?", band,
+                                         [Entity(0, 9, "ORG", "Blink-182")])] == ["Blink-182"]
+
+
 # --- answer_spans ----------------------------------------------------------------------------------------
 
 def test_who_prefers_the_person_next_to_the_question_words():
