@@ -8,7 +8,10 @@ embedding function is given, the cosine similarity of question and sentence
 adds a name or number the question lacks gains a little; one that lacks the
 kind of answer asked for (a date, a number, a person) loses, and one that does
 not state the relation asked about ("Ukraine's president") scores zero. The
-weights were picked on the realtimeqa dev set. Only the sentences with the most
+weights were picked on the realtimeqa dev set by an early session; checked on
+realtimeqa-train since (2026-11-30: with the relevance gate's bar refitted for
+each lexical share from 0.2 to 0.8, out-of-fold contains minus confidently
+wrong stays within 0.430-0.437, 0.433 at this 0.5), so they stay. Only the sentences with the most
 word overlap are embedded (`max_embedded`). Sentences that address the
 assistant ("ignore previous instructions...") are dropped as evidence. It does
 not decide what to cite: `ground.py` and `extractive.py` do, with these scores.
