@@ -283,7 +283,8 @@ def fit(data, folds: int, c: float, max_false_abstention: float, seed: int,
     mean, scale, w, b = _fit_lr(X, y, c)
     # Rounded: the solver's last digits wobble between runs of the same fit (threaded BLAS); the file should not.
     return {"mean": [round(float(v), 10) for v in mean], "scale": [round(float(v), 10) for v in scale],
-            "weights": [round(float(v), 10) for v in w], "bias": round(b, 10), "threshold": threshold, "margin": margin, "untyped_threshold": untyped,
+            "weights": [round(float(v), 10) for v in w], "bias": round(b, 10), "threshold": threshold,
+            "margin": margin, "untyped_threshold": untyped,
             "untyped_table": {str(u): o for u, o in untyped_table.items()}, "cv": cv, "cv_synthetic": cv_synthetic,
             "cv_gated": cv_gated, "relevance_bar": gate, "gate_table": gate_table,
             "sentences": len(y), "positives": int(sum(y))}

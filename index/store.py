@@ -21,6 +21,10 @@ after a restart gives the same index: only upsert and delete are ever written,
 and for those the last row per id decides. A Chroma server's files are the
 server's to purge (`chroma utils vacuum --path DIR` there).
 
+`checkpoint()` has Chroma write its vector index to disk now rather than at
+its next 1,000th write, so every process that opens the store afterwards
+searches the same graph; the measuring tools (eval) call it before they search.
+
 Faults are translated here, at the seam (errors.py): chromadb's and sqlite3's
 "file is not a database" / "database disk image is malformed" become
 `IndexDamaged` naming chroma.sqlite3, "database or disk is full" and ENOSPC
