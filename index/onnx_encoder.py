@@ -7,7 +7,7 @@ texts before it is kept. Later processes embed with `OnnxEncoder`:
 onnxruntime plus the model's own `tokenizer.json` (the `tokenizers` library),
 which import in about 0.1 s where sentence-transformers and torch take about
 3 s, and run a question in 3-5 ms instead of 10 and a batch of chunks about
-1.3x as fast, on 2 cores.
+1.6x as fast, on 2 cores.
 
 It does not choose between the two backends (`embed.py` does) and does not
 download: the export reads the files the torch model was loaded from. The
