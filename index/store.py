@@ -219,6 +219,18 @@ finally:
 """
 
 
+def _in_child(script: str, *args: str, timeout: int = 3600) -> tuple[int, str, str]:
+    """Run `script` in a child Python with `args`: (exit status, stdout, the last line of stderr). Raw SQLite
+    work on chroma.sqlite3 goes there: chromadb links its own copy of SQLite, and two copies in one process
+    break each other's POSIX locks."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=timeout)
+    last = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+    return done.returncode, done.stdout.strip(), last
+
+
 def _translated(method):
     """Run a store method with chromadb's and sqlite3's faults translated (ChromaStore._faults)."""
     @functools.wraps(method)
@@ -456,18 +468,13 @@ class ChromaStore:
         chroma.sqlite3 (about a second per 100 MB), so callers purge once after a batch of changes."""
         if self.sqlite_path is None or not self.sqlite_path.exists():
             return 0
-        import subprocess
-        import sys
-
         # In a child process: chromadb links its own copy of SQLite, and two copies in one process break each
         # other's POSIX locks (a VACUUM here tore the reads of the page's answering threads: "disk image is
         # malformed"). Across processes the locks hold; Chroma's readers wait out the VACUUM.
-        done = subprocess.run([sys.executable, "-c", _PURGE, str(self.sqlite_path), str(self.collection.id)],
-                              capture_output=True, text=True, timeout=3600)
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-            raise sqlite3.OperationalError(lines[-1].split(": ", 1)[-1])
-        return int(done.stdout.strip() or 0)
+        status, out, error = _in_child(_PURGE, str(self.sqlite_path), str(self.collection.id))
+        if status != 0:
+            raise sqlite3.OperationalError(error.split(": ", 1)[-1])
+        return int(out or 0)
 
     @_translated
     def checkpoint(self) -> bool:
@@ -483,28 +490,17 @@ class ChromaStore:
         default, if a crash left the lowered one)."""
         if self.sqlite_path is None or not self.sqlite_path.exists() or self._vector_lag() <= 1:
             return False
-        import subprocess
-        import sys
-
         with self._writing():
-            done = subprocess.run([sys.executable, "-c", _CHECKPOINT, str(self.sqlite_path.parent),
-                                   self.collection_name, str(_CHECKPOINT_SYNC), str(_SYNC_THRESHOLD)],
-                                  capture_output=True, text=True, timeout=3600)
-        if done.returncode != 0:
-            lines = done.stderr.strip().splitlines() or [f"exit status {done.returncode}"]
-            raise RuntimeError(f"checkpoint of {self.sqlite_path} failed: {lines[-1]}")
+            status, _, error = _in_child(_CHECKPOINT, str(self.sqlite_path.parent), self.collection_name,
+                                         str(_CHECKPOINT_SYNC), str(_SYNC_THRESHOLD))
+        if status != 0:
+            raise RuntimeError(f"checkpoint of {self.sqlite_path} failed: {error}")
         return True
 
     def _vector_lag(self) -> int:
         """Writes the vector index has not written to disk yet (read in a child process, as _PURGE is)."""
-        import subprocess
-        import sys
-
-        done = subprocess.run([sys.executable, "-c", _VECTOR_LAG, str(self.sqlite_path), str(self.collection.id)],
-                              capture_output=True, text=True, timeout=600)
-        if done.returncode != 0:
-            return 0  # a Chroma whose tables are laid out otherwise: nothing known, nothing done
-        return int(done.stdout.strip() or 0)
+        status, out, _ = _in_child(_VECTOR_LAG, str(self.sqlite_path), str(self.collection.id), timeout=600)
+        return int(out or 0) if status == 0 else 0  # other table layouts: nothing known, nothing done
 
     @_translated
     def chunks_of(self, article_id: str) -> list[Chunk]:
