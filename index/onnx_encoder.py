@@ -134,6 +134,7 @@ class OnnxEncoder:
         # Waiting threads sleep instead of spinning: on a busy 2-core machine spinning threads starve each other.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.dimensions = int(self._session.get_outputs()[0].shape[-1])  # (batch, tokens, hidden): hidden is fixed
 
     def encode(self, texts: Sequence[str], batch_size: int = 32):
         """A float32 array of unit vectors, one row per text, in order (batched by length like
@@ -142,7 +143,7 @@ class OnnxEncoder:
 
         prepared = [str(t) for t in texts]
         order = sorted(range(len(prepared)), key=lambda i: -len(prepared[i]))
-        out = np.zeros((len(prepared), 0), dtype=np.float32)
+        out = np.zeros((len(prepared), self.dimensions), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             rows = order[start:start + batch_size]
             encoded = self._embed_tok.encode_batch([prepared[i] for i in rows])
@@ -153,8 +154,6 @@ class OnnxEncoder:
             weights = mask[..., None].astype(np.float32)
             pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
             pooled /= np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
-            if out.shape[1] == 0:
-                out = np.zeros((len(prepared), pooled.shape[1]), dtype=np.float32)
             out[rows] = pooled
         return out
 
