@@ -63,7 +63,7 @@ GATE_BARS = (None,) + tuple(round(0.36 + 0.01 * i, 2) for i in range(25))
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
 
 __all__ = ["main", "subsample", "synthesize", "collect", "fit", "retrieval_grid"]
-TIME_BOOSTS = (0.0, 0.5, 1.0, 2.0, 3.0)  # candidates for Settings.time_boost (--retrieval)
+TIME_BOOSTS = (0.0, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)  # candidates for Settings.time_boost (--retrieval)
 
 # The wh-phrase that asks for an entity of each spaCy label (labels not listed are not asked about).
 WH = {"PERSON": "Who", "ORG": "Which organisation", "GPE": "Where", "DATE": "When", "CARDINAL": "How many",
@@ -321,6 +321,30 @@ def retrieval_grid(assistant, questions: list[dict], published: dict[str, str], 
     return rows
 
 
+def _print_grid(rows: list[dict], title: str) -> None:
+    print(f"article hit@1 / hit@5 on {title}, by time_boost:")
+    for row in rows:
+        print(f"  {row['time_boost']:4.2f}  " + "  ".join(
+            f"{g} ({row[g]['questions']}): {row[g]['hit@1']:.3f} / {row[g]['hit@5']:.3f}" for g in ("recent", "older")))
+
+
+def _archive_grid(args, name: str) -> int:
+    """--retrieval --archive: the time_boost grid over the whole training corpus, every question."""
+    from assistant import build_assistant
+
+    if not (args.archive / "chroma").exists():
+        raise SystemExit(f"{args.archive}: no index there; build one with python -m eval.bench scale --articles 0")
+    published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(args.dataset / "corpus.jsonl")}
+    questions = _rows(args.dataset / "questions.jsonl")
+    assistant = build_assistant(data_dir=args.archive, generator="extractive", answer_ranker=False)
+    assistant.library.store.checkpoint()
+    rows = retrieval_grid(assistant, questions, published)
+    _print_grid(rows, f"{name}'s whole corpus ({args.archive}, {len(questions)} questions)")
+    if args.json:
+        args.json.write_text(json.dumps({"retrieval": rows, "archive": str(args.archive)}, indent=1), encoding="utf-8")
+    return 0
+
+
 def _print_outcomes(table: dict[str, dict]) -> None:
     """One line per candidate bar: contains / confidently wrong / false abstention / unanswerable abstained."""
     for bar, o in table.items():
@@ -346,6 +370,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", type=Path, help="also write the figures here")
     p.add_argument("--retrieval", action="store_true",
                    help="measure the time_boost candidates on the subsample instead of fitting the ranker")
+    p.add_argument("--archive", type=Path,
+                   help="with --retrieval: a data dir indexing the training set's whole corpus (e.g. built by "
+                        "`python -m eval.bench scale --articles 0`), searched with all its questions")
     p.add_argument("--reuse", action="store_true",
                    help="reuse the features collected by the last run (only when the feature code is unchanged)")
     args = p.parse_args(argv)
@@ -358,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.ranker import DEFAULT_MODEL_PATH, FEATURES
 
     started = time.perf_counter()
+    if args.retrieval and args.archive:
+        return _archive_grid(args, name)
     key = hashlib.sha256(f"{args.dataset.resolve()}|{args.questions}|{args.distractors}|{args.seed}".encode())
     work = args.data_dir / f"{name}-{key.hexdigest()[:12]}"
     subset = subsample(args.dataset, work / "subset", args.questions, args.distractors, args.seed)
@@ -368,11 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.retrieval:
         published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(subset / "corpus.jsonl")}
         rows = retrieval_grid(assistant, _rows(subset / "questions.jsonl"), published)
-        print(f"article hit@1 / hit@5 on {name} ({args.questions} questions), by time_boost:")
-        for row in rows:
-            print(f"  {row['time_boost']:4.1f}  " + "  ".join(
-                f"{g} ({row[g]['questions']}): {row[g]['hit@1']:.3f} / {row[g]['hit@5']:.3f}"
-                for g in ("recent", "older")))
+        _print_grid(rows, f"{name} ({args.questions} questions)")
         if args.json:
             args.json.write_text(json.dumps({"retrieval": rows}, indent=1), encoding="utf-8")
         return 0

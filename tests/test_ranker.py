@@ -277,3 +277,15 @@ def test_the_relevance_gates_bar_is_fitted_with_the_model():
     fitted = fit(data, folds=2, c=1.0, max_false_abstention=0.0, seed=0, gate_false_abstention=0.06)
     assert fitted["relevance_bar"] == 0.41
     assert fitted["gate_table"]["0.41"]["false_abstention"] == 0.05
+
+
+def test_fit_retrieval_archive_without_an_index_names_it(tmp_path, capsys):
+    """`python -m eval.fit --retrieval --archive DIR` searches an index of the whole training corpus; a dir
+    without one is refused by name, before anything loads."""
+    from eval.fit import main
+
+    dataset = tmp_path / "realtimeqa-train"
+    dataset.mkdir()
+    (dataset / "questions.jsonl").write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit, match="no index there"):
+        main(["--dataset", str(dataset), "--retrieval", "--archive", str(tmp_path / "nothing")])
