@@ -339,13 +339,17 @@ def _adds_something(entity_text: str, qkeys: set[str], qstems: set[str]) -> bool
 _LEADING_MARK = re.compile(r"[\u2013\u2014\u2212\u2022\u25c6\u220e\u00b7*-]+\s*")
 _TRIMMED_POSSESSIVE = frozenset({"PERSON", "GPE", "LOC", "FAC", "NORP"})
 _POSSESSIVE = re.compile(r"(?<=\w)(?:['\u2019]s|(?<=s)['\u2019])$")
+# A currency sign right before an amount the tagger took without it ("a jaw-dropping $12,600,000": MONEY is
+# "12,600,000"), with a currency prefix ("US$", "C$", "A$").
+_CURRENCY_BEFORE = re.compile(r"(?:(?:\b(?:US|USD|C|CA|A|AU|NZ|HK|S))?\$|[\u00a3\u20ac\u00a5\u20b9])$")
 
 
 def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
     """The entities that are offsets into this sentence (misaligned ones are ignored), trimmed of a dash or
     bullet the tagger took in ("– Northeastern University") and of a person's or a place's possessive
     ending: "Steven Spielberg's film" names "Steven Spielberg". An organisation's is trimmed only after a
-    word for an institution ("Northeastern University's"): a company's is often its name ("Wendy's")."""
+    word for an institution ("Northeastern University's"): a company's is often its name ("Wendy's"). An
+    amount of money gets back a currency sign the tagger left out ("$12,600,000", not "12,600,000")."""
     out = []
     for e in entities:
         if not (0 <= e.start < e.end <= len(sentence) and sentence[e.start:e.end] == e.text):
@@ -357,6 +361,10 @@ def _valid(sentence: str, entities: Iterable[Entity]) -> list[Entity]:
         if m and m.start() > 0 and (e.label in _TRIMMED_POSSESSIVE or (
                 e.label == "ORG" and _HEAD_NOUNS.get(e.text[:m.start()].split()[-1].lower()) == _ORG)):
             e = Entity(e.start, e.start + m.start(), e.label, e.text[:m.start()])
+        if e.label == "MONEY" and e.text[:1].isdigit():
+            sign = _CURRENCY_BEFORE.search(sentence, 0, e.start)
+            if sign:
+                e = Entity(sign.start(), e.end, e.label, sentence[sign.start():e.end])
         out.append(e)
     return out
 

@@ -308,6 +308,14 @@ def test_an_answer_phrase_drops_its_possessive_ending():
     assert _spans("Which university sent the letters?", letters, named) == ["Northeastern University"]
 
 
+def test_an_amount_keeps_the_currency_sign_the_tagger_left_out():
+    # spaCy's small model tags "12,600,000" as MONEY without its "$": "12,600,000" alone is not the price.
+    sentence = "A Mickey Mantle card from 1952 sold for a jaw-dropping $12,600,000 early Sunday, US$5 million more."
+    named = [("12,600,000", "MONEY"), ("5 million", "MONEY")]
+    assert _spans("How much did the card sell for?", sentence, named) == ["$12,600,000", "US$5 million"]
+    assert _spans("How much was paid?", "The club paid \u00a330 for it.", [("30", "MONEY")]) == ["\u00a330"]
+
+
 def test_the_lead_phrase_is_a_corroborated_one_of_its_kind():
     repeal = "Gov. Whitmer was in Detroit on Tuesday to tout Michigan's repeal of the right-to-work law."
     named = [("Detroit", "GPE"), ("Tuesday", "DATE"), ("Michigan", "GPE")]
