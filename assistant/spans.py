@@ -416,6 +416,21 @@ def _matter_modifier(entity: Entity, sentence: str, actor: bool = False) -> bool
     return bool(_VERB_AFTER.match(sentence, entity.end)) and not _PREPOSITION_BEFORE.search(sentence[:entity.start])
 
 
+# "the White House said Sunday", "told reporters on Monday": a day right after the verb of saying dates the
+# report, not what it reports, unless the question asks when it was said.
+_SAID_BEFORE = re.compile(r"\b(?:said|says|told\s+(?:reporters|journalists|[A-Z]\w+))\s+(?:on\s+)?$")
+_SAYING = frozenset(stem(w) for w in "say said says tell told".split())
+
+
+def _report_date(entity: Entity, sentence: str, qstems: set[str]) -> bool:
+    return (entity.label in ("DATE", "TIME") and not (_SAYING & qstems)
+            and bool(_SAID_BEFORE.search(sentence[max(0, entity.start - 40):entity.start])))
+
+
+# "In which city will they meet?": a preposition before the question word asks where, as "where" does.
+_WHERE_PREPOSITION = re.compile(r"\b(?:in|at|to|from|near|into|inside|outside) (?:which|what) ")
+
+
 _PREPOSITION_BEFORE = re.compile(r"\b(?:in|at|to|from|near|into|outside|inside|across|around)\s+(?:the\s+)?$", re.I)
 
 
@@ -551,8 +566,9 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     ("ET"), for a number not a word for a rough size ("Millions") nor one hyphened to a noun the question
     lacks ("Two-term president" for "How old is Biden?"), for "where"/"who" not a country or
     demonym that only modifies a title ("U.S. President"), for a place not one naming a matter ("the
-    Ukraine crisis") or, for "where" (not "which state"), standing for its government ("Moscow does
-    not"), for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
+    Ukraine crisis") or, for "where" or "in which city" (not "which state"), standing for its government
+    ("Moscow does not"), for "when" not the day a statement was made ("the White House said Sunday")
+    unless the question asks when something was said, for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
     "which state" not a country, for "which city" not a US state (but New York and Washington), for
     "which country" no place but a country ("Santa Cruz" is none), for "how many Ukrainian troops" not
     a number of another country's troops, for "Poland's defense minister" not a person titled for
@@ -571,7 +587,10 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     place = (preferred, also) in (_WHERE, _GPE, _REGION, _LOC, _PLACE)
     actor = (preferred, also) == _WHO
     numeric = bool(allowed) and allowed <= NUMERIC_LABELS
+    when = (preferred, also) == _WHEN
     normalized = _normalize(question)
+    # A place standing for its government ("Moscow does not") answers "which city passed...", not "where".
+    located = (preferred, also) == _WHERE or bool(_WHERE_PREPOSITION.search(normalized))
     city = bool(_SETTLEMENT.search(normalized))
     subdivision = _SUBDIVISION.search(normalized)
     settlement = city or bool(subdivision)
@@ -586,7 +605,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
                   and not (numeric and _hyphen_modifier(e, sentence, qstems))
                   and not (place_or_actor and _title_modifier(e, sentence))
                   and not _title_part(e, sentence)
-                  and not (place and _matter_modifier(e, sentence, actor=(preferred, also) != _WHERE))
+                  and not (place and _matter_modifier(e, sentence, actor=not located))
+                  and not (when and _report_date(e, sentence, qstems))
                   and not (actor and (_matter_modifier(e, sentence, actor=True) or _demonym_modifier(e, sentence)))
                   and not (settlement and _is_country(e.text))
                   and not (city and _is_us_state(e.text, also_city=False))

@@ -308,6 +308,23 @@ def test_an_answer_phrase_drops_its_possessive_ending():
     assert _spans("Which university sent the letters?", letters, named) == ["Northeastern University"]
 
 
+def test_the_day_a_statement_was_made_does_not_date_what_it_reports():
+    lede = ("Biden agreed to hold a summit with Putin provided Moscow does not take military action, "
+            "the White House said Sunday.")
+    named = [("Biden", "PERSON"), ("Putin", "PERSON"), ("Moscow", "GPE"), ("Sunday", "DATE")]
+    assert _spans("On what date will the summit be held?", lede, named) == []
+    assert _spans("When did the White House say Biden agreed to a summit?", lede, named) == ["Sunday"]
+    told = "The minister told reporters on Monday that talks would start on Friday."
+    assert _spans("When will the talks start?", told, [("Monday", "DATE"), ("Friday", "DATE")]) == ["Friday"]
+
+
+def test_in_which_city_asks_where_not_which_government():
+    lede = "Biden agreed to hold a summit with Putin provided Moscow does not take military action."
+    named = [("Biden", "PERSON"), ("Putin", "PERSON"), ("Moscow", "GPE")]
+    assert _spans("In which city will Biden and Putin hold their talks?", lede, named) == []
+    assert _spans("Which city must not take military action?", lede, named) == ["Moscow"]
+
+
 def test_an_amount_keeps_the_currency_sign_the_tagger_left_out():
     # spaCy's small model tags "12,600,000" as MONEY without its "$": "12,600,000" alone is not the price.
     sentence = "A Mickey Mantle card from 1952 sold for a jaw-dropping $12,600,000 early Sunday, US$5 million more."
