@@ -383,9 +383,15 @@ def _title_modifier(entity: Entity, sentence: str) -> bool:
 _TITLE_OF = re.compile(r"\b(?:Secretary|Minister|Secretary-General|Under Secretary|Chancellor)\s+of\s+(?:the\s+)?$")
 
 
+# "Japanese Defense Minister Nobuo Kishi": the tagger's ORG "Defense" is the start of a person's title.
+_TITLE_NOUN_AFTER = re.compile(r"\s+(?:Minister|Secretary|Secretary-General|Chief|Adviser|Advisor|Spokes(?:man|woman|person)|"
+                               r"Czar|Envoy)\b")
+
+
 def _title_part(entity: Entity, sentence: str) -> bool:
     return entity.label == "ORG" and len(entity.text.split()) == 1 and bool(
-        _TITLE_OF.search(sentence[max(0, entity.start - 40):entity.start]))
+        _TITLE_OF.search(sentence[max(0, entity.start - 40):entity.start])
+        or _TITLE_NOUN_AFTER.match(sentence, entity.end))
 
 
 # "a summit on the Ukraine crisis", "the Russia probe": a place naming what a matter is about is not where
@@ -572,7 +578,8 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     "which state" not a country, for "which city" not a US state (but New York and Washington), for
     "which country" no place but a country ("Santa Cruz" is none), for "how many Ukrainian troops" not
     a number of another country's troops, for "Poland's defense minister" not a person titled for
-    another country ("Japanese Defense Minister Nobuo Kishi"), and never the "State" of "Secretary of State".
+    another country ("Japanese Defense Minister Nobuo Kishi"), and never the "State" of "Secretary of State"
+    nor the "Defense" of "Defense Minister".
     Order: for "which state", US states first; then any phrase before a source the sentence cites
     ("according to ...") unless the question asks for a source; then token distance to the nearest
     question content word in the sentence, plus a penalty for secondary labels (NORP/GPE for "who") and

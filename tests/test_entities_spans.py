@@ -325,6 +325,16 @@ def test_in_which_city_asks_where_not_which_government():
     assert _spans("Which city must not take military action?", lede, named) == ["Moscow"]
 
 
+def test_the_first_word_of_an_officials_title_is_no_organisation():
+    # spaCy tags "Defense" of "Japanese Defense Minister Nobuo Kishi" as an ORG; it answers no "who".
+    sentence = "Separately, Japanese Defense Minister Nobuo Kishi met his Polish counterpart Mariusz Blaszczak."
+    named = [("Japanese", "NORP"), ("Defense", "ORG"), ("Nobuo Kishi", "PERSON"), ("Mariusz Blaszczak", "PERSON")]
+    assert "Defense" not in _spans("Who leads the Japanese government?", sentence, named)
+    ministry = "The Defense Ministry said on Monday that troops would stay."
+    assert _spans("Who said the troops would stay?", ministry, [("The Defense Ministry", "ORG")]) == [
+        "The Defense Ministry"]
+
+
 def test_an_amount_keeps_the_currency_sign_the_tagger_left_out():
     # spaCy's small model tags "12,600,000" as MONEY without its "$": "12,600,000" alone is not the price.
     sentence = "A Mickey Mantle card from 1952 sold for a jaw-dropping $12,600,000 early Sunday, US$5 million more."
