@@ -156,9 +156,15 @@ _ROLE_HEADS = frozenset(stem(w) for w in (
     "father mother brother sister successor predecessor deputy lawyer attorney").split())
 
 
+# "the White House spokesperson", "the Kremlin spokesman": an institution's name right before a spokesperson
+# names whose (its last word is the owner: "House" states it in "White House Press Secretary Jen Psaki").
+_NAME_SPOKESPERSON = re.compile(r"\b([A-Z][\w\-]*)\s+(spokes(?:man|woman|person))\b")
+
+
 def focus_pairs(question: str) -> list[tuple[str, str]]:
     """Relations a question asks about, when they name a person by role: "Ukraine's president", "the
-    president of Ukraine" and "the Ukrainian president" all give (ukrain, president).
+    president of Ukraine" and "the Ukrainian president" all give (ukrain, president); "the White House
+    spokesperson" gives (hous, spokesperson).
 
     An answer sentence must state the same relation, not just mention both words
     far apart ("President Biden ... the Ukraine crisis" does not name Ukraine's president).
@@ -167,6 +173,7 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
     # "the top of the US box office": a name that modifies a following noun is not the owner.
     found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)
               if not m.group(3) or m.group(3).lower() in STOPWORDS]
+    found += [(m.group(1), m.group(2)) for m in _NAME_SPOKESPERSON.finditer(question)]
     # Not "American"/"European": articles name those offices "U.S."/"EU", which the stemmer does not link.
     found += [(m.group(1), m.group(2)) for m in _DEMONYM_OFFICE.finditer(question)
               if m.group(1).lower() in DEMONYMS and m.group(1).lower() not in ("american", "european")]
@@ -182,7 +189,8 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
 # Words that describe an official without naming the office ("Tokyo's defence chief", "Moscow's top
 # diplomat"): a sentence that does not use the word states the relation with any office title right after
 # the owner ("Japanese Defense Minister Nobuo Kishi", "Russian Foreign Minister Sergey Lavrov").
-_GENERIC_OFFICIALS = frozenset(stem(w) for w in "chief diplomat official boss envoy representative".split())
+_GENERIC_OFFICIALS = frozenset(stem(w) for w in (
+    "chief diplomat official boss envoy representative spokesman spokeswoman spokesperson").split())
 _OFFICE_TITLES = frozenset(stem(w) for w in (
     "minister secretary ambassador envoy president chancellor premier chief official spokesman spokeswoman "
     "spokesperson commander general director foreign defense finance interior").split())

@@ -131,6 +131,17 @@ def test_a_demonym_before_an_office_is_a_relation_too():
     assert g.abstained
 
 
+def test_an_institutions_spokesperson_is_a_relation_too():
+    q = "Which White House spokesperson is quoted?"
+    assert focus_pairs(q) == [(stem("House"), "spokesperson")]
+    assert focus_pairs("Which spokesperson spoke?") == []
+    # "Press Secretary" right after the institution states it; "the White House said" names no spokesperson.
+    assert has_pair(terms("according to White House Press Secretary Jen Psaki"), focus_pairs(q)[0])
+    assert not has_pair(terms("Biden agreed to a summit with Vladimir Putin, the White House said Sunday."),
+                        focus_pairs(q)[0])
+    assert has_pair(terms("Kremlin spokesman Dmitry Peskov said"), focus_pairs("What did the Kremlin spokesperson say?")[0])
+
+
 def test_only_a_role_is_a_relation_that_must_be_stated():
     # Context in a quiz question's preamble is no relation: "the NBA's highest paid player" is answered by
     # "...the highest paid player in the league", and "Russia's dwindling population" needs no sentence to
