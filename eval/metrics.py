@@ -28,6 +28,7 @@ __all__ = [
     "token_f1",
     "is_confidently_wrong",
     "span_exact",
+    "span_wrong",
     "distinct_ranked",
     "recall_at_k",
     "precision_coverage",
@@ -150,6 +151,18 @@ def is_confidently_wrong(answer: str, answers: Iterable[str], abstained: bool) -
 def span_exact(span: str, answers: Iterable[str]) -> bool:
     """True when the short answer `span` is non-empty and exactly matches a gold answer (normalised)."""
     return bool(normalize_answer(span or "")) and exact_match(span, answers)
+
+
+def span_wrong(span: str, answers: Iterable[str]) -> bool:
+    """True when the short answer `span` is non-empty and names no gold answer: neither holds the other,
+    normalised ("French President Emmanuel Macron" names "Emmanuel Macron"; "Vladimir Putin" does not name
+    "Jen Psaki"). The phrase an answer leads with is what a reader takes for the answer, so a wrong one is
+    a wrong answer even when a later cited sentence holds the gold one (which `contains_answer` credits)."""
+    phrase = normalize_answer(span or "")
+    if not phrase:
+        return False
+    golds = [g for g in map(normalize_answer, answers) if g]
+    return bool(golds) and not any(f" {g} " in f" {phrase} " or f" {phrase} " in f" {g} " for g in golds)
 
 
 def distinct_ranked(ids: Iterable[str]) -> list[str]:

@@ -29,6 +29,8 @@ METRIC_LABELS = {
     "answer_f1": "answer token F1",
     "confidently_wrong": "confidently wrong (answerable)",
     "span_exact": "answer span exact (answered answerable)",
+    "span_wrong": "leads with a wrong phrase (answerable)",
+    "wrong_shown": "wrong as shown (confidently wrong or wrong phrase)",
     "citation_correctness": "citation correctness (answered)",
     "citation_precision": "citation precision (cited sentences)",
     "citation_recall": "citation recall (answer sentences)",
@@ -44,7 +46,7 @@ METRIC_LABELS = {
     "latency_total_p95_s": "latency total p95 (s)",
 }
 # Metrics whose threshold is a maximum ("at most"); every other threshold is a minimum ("at least").
-LOWER_IS_BETTER = frozenset({"confidently_wrong", "false_abstention_rate"}
+LOWER_IS_BETTER = frozenset({"confidently_wrong", "span_wrong", "wrong_shown", "false_abstention_rate"}
                             | {k for k in METRIC_LABELS if k.startswith("latency_")})
 
 
@@ -85,6 +87,8 @@ def _why(r: dict) -> str:
         elif reason == "wrong answer":
             parts.append(f"confidently wrong: answer lacks every gold answer {r['gold_answers']}"
                          + (f" (span \u201c{r['span']}\u201d)" if r.get("span") else ""))
+        elif reason == "wrong phrase":
+            parts.append(f"leads with \u201c{r['span']}\u201d, which names no gold answer {r['gold_answers']}")
         elif reason == "missed retrieval":
             parts.append(f"no gold article {r['gold_evidence_ids']} retrieved")
         elif reason == "unsupported citation":

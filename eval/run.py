@@ -39,6 +39,7 @@ from .metrics import (
     recall_at_k,
     reciprocal_rank,
     span_exact,
+    span_wrong,
     split_answer_sentences,
     strip_citation_markers,
     token_f1,
@@ -56,7 +57,7 @@ STAGES = ("retrieve", "generate", "total")
 # change to any other setting reuses the index.
 INDEX_SETTING_PATTERN = re.compile(r"^(chunk|embed|hybrid|bm25|sparse|index)|_embed")
 SECRET_PATTERN = re.compile(r"api_key|secret|password", re.I)
-FAILURE_REASONS = ("missed retrieval", "false abstention", "wrong answer", "unsupported citation",
+FAILURE_REASONS = ("missed retrieval", "false abstention", "wrong answer", "wrong phrase", "unsupported citation",
                    "should have abstained")
 AssistantFactory = Callable[[Path, str], Assistant]
 
@@ -133,6 +134,8 @@ def failure_reasons(r: dict) -> list[str]:
             reasons.append("false abstention")
         elif not r["answer_contains"]:
             reasons.append("wrong answer")
+        elif r.get("span_wrong"):
+            reasons.append("wrong phrase")
     elif not r["abstained"]:
         reasons.append("should have abstained")
     if any(not c["supported"] for c in r["citation_checks"]):
@@ -171,7 +174,7 @@ def score_answer(q: Question, ans: Answer) -> dict:
         "rr": None,
         "evidence_hit@1": None, "evidence_hit@5": None, "evidence_rr": None,
         "answer_contains": None, "answer_em": None, "answer_f1": None,
-        "confidently_wrong": None, "span_exact": None,
+        "confidently_wrong": None, "span_exact": None, "span_wrong": None, "wrong_shown": None,
         # RealTime QA marks the questions whose answer string occurs verbatim in a gold article.
         "answer_in_text": q.extra.get("answer_in_evidence"),
         "citation_correct": None,
@@ -199,14 +202,18 @@ def score_answer(q: Question, ans: Answer) -> dict:
         record["answer_f1"] = round(token_f1(body, q.answers), 4) if answered else 0.0
         # Answered without any gold answer: a wrong answer shown with citations.
         record["confidently_wrong"] = is_confidently_wrong(body, q.answers, ans.abstained)
+        # The phrase the answer leads with names no gold answer (False without a phrase or an answer).
+        record["span_wrong"] = answered and span_wrong(span, q.answers)
+        # Wrong as a reader sees it: the answer lacks every gold answer, or it leads with a wrong phrase.
+        record["wrong_shown"] = bool(record["confidently_wrong"] or record["span_wrong"])
         if answered:
             record["span_exact"] = span_exact(span, q.answers)  # an empty span scores 0
             pairs = [(c.article_id, c.quote) for c in ans.citations]
             record["citation_correct"] = citations_correct(pairs, q.evidence_ids, q.evidence)
     record["failures"] = failure_reasons(record)
-    # Answerable: right answer with right citations; unanswerable: abstained.
-    record["correct"] = bool(record["answer_contains"] and record["citation_correct"]) if q.answerable \
-        else ans.abstained
+    # Answerable: right answer, led by no wrong phrase, with right citations; unanswerable: abstained.
+    record["correct"] = bool(record["answer_contains"] and record["citation_correct"] and not record["span_wrong"]) \
+        if q.answerable else ans.abstained
     return record
 
 
@@ -242,6 +249,8 @@ def summarise(records: list[dict]) -> dict:
         "answer_f1": _mean("answer_f1", answerable),
         "confidently_wrong": _mean("confidently_wrong", answerable),
         "span_exact": _mean("span_exact", [r for r in answerable if not r["abstained"]]),
+        "span_wrong": _mean("span_wrong", answerable),
+        "wrong_shown": _mean("wrong_shown", answerable),
         "citation_correctness": _mean("citation_correct", answerable),
         # Micro-averaged: every cited sentence / every answer sentence counts once.
         "citation_precision": rate(c["supported"] for r in answered for c in r["citation_checks"]),

@@ -19,6 +19,7 @@ from eval.metrics import (
     recall_at_k,
     reciprocal_rank,
     span_exact,
+    span_wrong,
     split_answer_sentences,
     token_f1,
 )
@@ -239,6 +240,33 @@ def test_confidently_wrong_and_span_exact_per_question_and_in_summary():
     assert s["answer_contains"] + s["confidently_wrong"] + s["false_abstention_rate"] == pytest.approx(1.0)
     by_type = summarise_by_type([right, wrong, null])
     assert by_type["single-hop"]["confidently_wrong"] == 0.5 and by_type["null"]["confidently_wrong"] is None
+
+
+@pytest.mark.parametrize("span, answers, wrong", [
+    ("Emmanuel Macron", ["Emmanuel Macron", "Macron"], False),
+    ("French President Emmanuel Macron", ["Emmanuel Macron"], False),  # holds the gold answer
+    ("Kishida", ["Fumio Kishida"], False),  # the gold answer holds it
+    ("Vladimir Putin", ["Jen Psaki", "Psaki"], True),
+    ("Macronism", ["Macron"], True),  # whole words only
+    ("", ["Macron"], False),  # no phrase: nothing led with
+])
+def test_span_wrong_known_values(span, answers, wrong):
+    assert span_wrong(span, answers) is wrong
+
+
+def test_a_wrong_lead_phrase_fails_even_when_a_later_sentence_holds_the_answer():
+    gold_answers = ("Jen Psaki", "Psaki")
+    led = score_answer(_q("q1", answers=gold_answers),
+                       _answer("Vladimir Putin — Putin met Biden [1]. Psaki spoke [2].", (P_GOLD,),
+                               citations=(CITE,), span="Vladimir Putin"))
+    assert led["answer_contains"] is True and led["confidently_wrong"] is False
+    assert led["span_wrong"] is True and led["wrong_shown"] is True and led["correct"] is False
+    assert "wrong phrase" in led["failures"]
+    right = score_answer(_q("q2", answers=gold_answers),
+                         _answer("Jen Psaki — Psaki spoke [1].", (P_GOLD,), citations=(CITE,), span="Jen Psaki"))
+    assert right["span_wrong"] is False and right["wrong_shown"] is False
+    s = summarise([led, right])
+    assert s["span_wrong"] == pytest.approx(0.5) and s["wrong_shown"] == pytest.approx(0.5)
 
 
 def test_answers_without_a_span_attribute_score_span_exact_zero():
