@@ -159,6 +159,7 @@ _ROLE_HEADS = frozenset(stem(w) for w in (
 # "the White House spokesperson", "the Kremlin spokesman": an institution's name right before a spokesperson
 # names whose (its last word is the owner: "House" states it in "White House Press Secretary Jen Psaki").
 _NAME_SPOKESPERSON = re.compile(r"\b([A-Z][\w\-]*)\s+(spokes(?:man|woman|person))\b")
+_NOT_OWNERS = frozenset("former then top chief senior new deputy acting longtime current".split())  # "Former spokesman"
 
 
 def focus_pairs(question: str) -> list[tuple[str, str]]:
@@ -173,7 +174,8 @@ def focus_pairs(question: str) -> list[tuple[str, str]]:
     # "the top of the US box office": a name that modifies a following noun is not the owner.
     found += [(m.group(2), m.group(1)) for m in _OF_NAME.finditer(question)
               if not m.group(3) or m.group(3).lower() in STOPWORDS]
-    found += [(m.group(1), m.group(2)) for m in _NAME_SPOKESPERSON.finditer(question)]
+    found += [(m.group(1), m.group(2)) for m in _NAME_SPOKESPERSON.finditer(question)
+              if m.group(1).lower() not in _NOT_OWNERS]
     # Not "American"/"European": articles name those offices "U.S."/"EU", which the stemmer does not link.
     found += [(m.group(1), m.group(2)) for m in _DEMONYM_OFFICE.finditer(question)
               if m.group(1).lower() in DEMONYMS and m.group(1).lower() not in ("american", "european")]

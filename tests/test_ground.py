@@ -135,6 +135,7 @@ def test_an_institutions_spokesperson_is_a_relation_too():
     q = "Which White House spokesperson is quoted?"
     assert focus_pairs(q) == [(stem("House"), "spokesperson")]
     assert focus_pairs("Which spokesperson spoke?") == []
+    assert focus_pairs("Former spokesman Sean Spicer said what?") == []
     # "Press Secretary" right after the institution states it; "the White House said" names no spokesperson.
     assert has_pair(terms("according to White House Press Secretary Jen Psaki"), focus_pairs(q)[0])
     assert not has_pair(terms("Biden agreed to a summit with Vladimir Putin, the White House said Sunday."),
