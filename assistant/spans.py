@@ -474,6 +474,12 @@ def _no_answer_text(entity: Entity, numeric: bool) -> bool:
     return numeric and not any(c.isdigit() for c in text) and bool(_VAGUE_NUMBER.fullmatch(text))
 
 
+# An age is a number: "17-year-old", "63", "sixty-two"; spaCy tags "Wednesday" DATE as it does "17-year-old".
+_AGE_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+                         r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+                         r"ninety|hundred)", re.I)
+
+
 _HYPHEN_WORD = re.compile(r"-([A-Za-z]+)")
 
 
@@ -501,12 +507,16 @@ def _asks_us_state(subdivision: re.Match | None) -> bool:
 
 def lead_order(question: str, spans: Sequence[Entity], corroborated: Callable[[Entity], bool]) -> list[Entity]:
     """`answer_spans`' phrases (in its order) as an answer leads with them: for "which state" a US state
-    first, then one of a first-choice label, then a `corroborated` one (named elsewhere in the news), then
-    `answer_spans`' order."""
-    preferred = _groups(question)[0]
+    first, for "how old" one with a number ("17-year-old" before "Wednesday", both DATE to spaCy), then one
+    of a first-choice label, then a `corroborated` one (named elsewhere in the news), then `answer_spans`'
+    order."""
+    groups = _groups(question)
+    preferred = groups[0]
     states = _asks_us_state(_SUBDIVISION.search(_normalize(question)))
+    age = groups == _AGE
     order = {e: k for k, e in enumerate(spans)}
     return sorted(spans, key=lambda e: (states and not _is_us_state(e.text),
+                                        age and not _AGE_NUMBER.search(e.text),
                                         bool(preferred) and e.label not in preferred,
                                         not corroborated(e), order[e]))
 

@@ -356,6 +356,17 @@ def test_the_lead_phrase_is_a_corroborated_one_of_its_kind():
     assert lead_order(question, spans, lambda e: False) == spans
 
 
+def test_an_age_leads_with_a_number():
+    sentence = "On Wednesday, the 17-year-old became the youngest person to fly around the world solo."
+    named = [("Wednesday", "DATE"), ("17-year-old", "DATE")]
+    found = [Entity(sentence.index(t), sentence.index(t) + len(t), label, t) for t, label in named]
+    question = "A teenager flew around the world solo. How old is he?"
+    spans = answer_spans(question, sentence, found)
+    assert [e.text for e in lead_order(question, spans, lambda e: False)][0] == "17-year-old"
+    when = "When did he land?"
+    assert [e.text for e in lead_order(when, answer_spans(when, sentence, found[:1]), lambda e: False)] == ["Wednesday"]
+
+
 def test_a_question_asking_for_several_gets_the_list_the_sentence_names():
     sentence = "NATO formally invited Sweden and Finland to join, Turkey said on Tuesday."
     named = [("NATO", "ORG"), ("Sweden", "GPE"), ("Finland", "GPE"), ("Turkey", "GPE"), ("Tuesday", "DATE")]
