@@ -384,8 +384,8 @@ _TITLE_OF = re.compile(r"\b(?:Secretary|Minister|Secretary-General|Under Secreta
 
 
 # "Japanese Defense Minister Nobuo Kishi": the tagger's ORG "Defense" is the start of a person's title.
-_TITLE_NOUN_AFTER = re.compile(r"\s+(?:Minister|Secretary|Secretary-General|Chief|Adviser|Advisor|Spokes(?:man|woman|person)|"
-                               r"Czar|Envoy)\b")
+_TITLE_NOUN_AFTER = re.compile(r"\s+(?:Minister|Secretary|Secretary-General|Chief|Adviser|Advisor|"
+                               r"Spokes(?:man|woman|person)|Czar|Envoy)\b")
 
 
 def _title_part(entity: Entity, sentence: str) -> bool:
@@ -584,12 +584,12 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     demonym that only modifies a title ("U.S. President"), for a place not one naming a matter ("the
     Ukraine crisis") or, for "where" or "in which city" (not "which state"), standing for its government
     ("Moscow does not"), for "when" not the day a statement was made ("the White House said Sunday")
-    unless the question asks when something was said, for "who" not a demonym modifying a noun ("his Russian counterpart"), for "which city" or
-    "which state" not a country, for "which city" not a US state (but New York and Washington), for
-    "which country" no place but a country ("Santa Cruz" is none), for "how many Ukrainian troops" not
-    a number of another country's troops, for "Poland's defense minister" not a person titled for
-    another country ("Japanese Defense Minister Nobuo Kishi"), and never the "State" of "Secretary of State"
-    nor the "Defense" of "Defense Minister".
+    unless the question asks when something was said, for "who" not a demonym modifying a noun ("his
+    Russian counterpart"), for "which city" or "which state" not a country, for "which city" not a US
+    state (but New York and Washington), for "which country" no place but a country ("Santa Cruz" is
+    none), for "how many Ukrainian troops" not a number of another country's troops, for "Poland's
+    defense minister" not a person titled for another country ("Japanese Defense Minister Nobuo
+    Kishi"), and never the "State" of "Secretary of State" nor the "Defense" of "Defense Minister".
     Order: for "which state", US states first; then any phrase before a source the sentence cites
     ("according to ...") unless the question asks for a source; then token distance to the nearest
     question content word in the sentence, plus a penalty for secondary labels (NORP/GPE for "who") and
