@@ -321,11 +321,18 @@ def retrieval_grid(assistant, questions: list[dict], published: dict[str, str], 
     return rows
 
 
-def _print_grid(rows: list[dict], title: str) -> None:
+def _grid_report(assistant, folder: Path, title: str, json_path: Path | None, **extra) -> int:
+    """--retrieval: the time_boost grid for `folder`'s questions over its corpus, printed (and written to
+    `json_path` with `extra`)."""
+    published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(folder / "corpus.jsonl")}
+    rows = retrieval_grid(assistant, _rows(folder / "questions.jsonl"), published)
     print(f"article hit@1 / hit@5 on {title}, by time_boost:")
     for row in rows:
         print(f"  {row['time_boost']:4.2f}  " + "  ".join(
             f"{g} ({row[g]['questions']}): {row[g]['hit@1']:.3f} / {row[g]['hit@5']:.3f}" for g in ("recent", "older")))
+    if json_path:
+        json_path.write_text(json.dumps({"retrieval": rows, **extra}, indent=1), encoding="utf-8")
+    return 0
 
 
 def _archive_grid(args, name: str) -> int:
@@ -334,15 +341,11 @@ def _archive_grid(args, name: str) -> int:
 
     if not (args.archive / "chroma").exists():
         raise SystemExit(f"{args.archive}: no index there; build one with python -m eval.bench scale --articles 0")
-    published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(args.dataset / "corpus.jsonl")}
-    questions = _rows(args.dataset / "questions.jsonl")
+    questions = len(_rows(args.dataset / "questions.jsonl"))
     assistant = build_assistant(data_dir=args.archive, generator="extractive", answer_ranker=False)
     assistant.library.store.checkpoint()
-    rows = retrieval_grid(assistant, questions, published)
-    _print_grid(rows, f"{name}'s whole corpus ({args.archive}, {len(questions)} questions)")
-    if args.json:
-        args.json.write_text(json.dumps({"retrieval": rows, "archive": str(args.archive)}, indent=1), encoding="utf-8")
-    return 0
+    return _grid_report(assistant, args.dataset, f"{name}'s whole corpus ({args.archive}, {questions} questions)",
+                        args.json, archive=str(args.archive))
 
 
 def _print_outcomes(table: dict[str, dict]) -> None:
@@ -395,12 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"index: {report.summary()}", file=sys.stderr)
     assistant.library.store.checkpoint()  # every fit searches the same vector graph: the same rows, the same model
     if args.retrieval:
-        published = {d["id"]: (d.get("published_at") or "")[:10] for d in _rows(subset / "corpus.jsonl")}
-        rows = retrieval_grid(assistant, _rows(subset / "questions.jsonl"), published)
-        _print_grid(rows, f"{name} ({args.questions} questions)")
-        if args.json:
-            args.json.write_text(json.dumps({"retrieval": rows}, indent=1), encoding="utf-8")
-        return 0
+        return _grid_report(assistant, subset, f"{name} ({args.questions} questions)", args.json)
     ranker = make_ranker(assistant.scorer, assistant.settings, model=None)
     synthetic = synthesize(_rows(subset / "corpus.jsonl"), ranker.tagger, args.synthetic, args.seed)
     with (work / "synthetic.jsonl").open("w", encoding="utf-8") as f:
