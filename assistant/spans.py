@@ -534,6 +534,21 @@ _ASKS_SOURCE = re.compile(r"\b(?:accord\w*|sa(?:y|ys|id)|report\w*|announc\w*|to
                           r"predict\w*|found|find|study|survey|poll|data|analys[ie]s)\b", re.I)
 
 
+# "Which official announced...?", "Who said...?": the question asks for the source a sentence cites.
+_ASKS_WHO_SAID = re.compile(r"^(?:who|which (?:(?!is |was |are |were )\w+ ){1,3}?) ?(?:(?:has |have |had )?(?:\w+ly )?"
+                            r"(?:said|says|announced|announces|told|confirmed|reported|stated|warned|claimed|revealed|"
+                            r"declared)|(?:is|was|were|being) quoted)\b")
+# "..., the White House said Sunday": the source named in a clause that ends the report.
+_CLAUSE_BEFORE = re.compile(r",\s*(?:the\s+)?$", re.I)
+_SAID_AFTER = re.compile(r"\s+(?:said|says|reported|announced|added|noted|confirmed|told)\b")
+
+
+def _cited_source(entity: Entity, sentence: str) -> bool:
+    """The phrase is the source the sentence cites: "according to X", or ", X said" after the report."""
+    return bool(_ATTRIBUTED.search(sentence[max(0, entity.start - 90):entity.start])) or (
+        bool(_SAID_AFTER.match(sentence, entity.end)) and bool(_CLAUSE_BEFORE.search(sentence[:entity.start])))
+
+
 def _attributed(before: str, asked: frozenset[str]) -> bool:
     """Whether a phrase after `before` is the source the sentence cites ("according to ..."), the cited
     words describing none of the question's common words ("according to White House Press Secretary Jen
@@ -591,10 +606,11 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
     defense minister" not a person titled for another country ("Japanese Defense Minister Nobuo
     Kishi"), and never the "State" of "Secretary of State" nor the "Defense" of "Defense Minister".
     Order: for "which state", US states first; then any phrase before a source the sentence cites
-    ("according to ...") unless the question asks for a source; then token distance to the nearest
-    question content word in the sentence, plus a penalty for secondary labels (NORP/GPE for "who") and
-    for the whole in "five of 33", then position. With no question word in the sentence, preferred labels
-    first, then position.
+    ("according to ...") unless the question asks for a source, and for "who said" or "which official
+    announced" the cited source first ("according to X", ", X said" closing the report); then token
+    distance to the nearest question content word in the sentence, plus a penalty for secondary labels
+    (NORP/GPE for "who") and for the whole in "five of 33", then position. With no question word in the
+    sentence, preferred labels first, then position.
     """
     preferred, also = _groups(question)
     allowed = set(preferred) | set(also)
@@ -644,6 +660,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
             anchors.append(i)
 
     attribution = not _ASKS_SOURCE.search(question)
+    source = bool(_ASKS_WHO_SAID.search(_normalize(_asking_sentence(question))))
     question_terms = terms(question)
     asked = question_terms.content - question_terms.salient  # its common words: "press secretary", "elect"
     numbers = [e for e in candidates if e.label in NUMERIC_LABELS]
@@ -664,11 +681,15 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         penalty = 0 if (not preferred or e.label in preferred) else _SECONDARY_PENALTY
         if e in totals:
             penalty += _SECONDARY_PENALTY  # "Five of 33 Raptor engines were lost": five, not the 33
-        # "..., according to results announced by Mexico's electoral body": after every phrase not so cited.
-        cited = attribution and _attributed(sentence[max(0, e.start - 90):e.start], asked)
+        # "..., according to results announced by Mexico's electoral body": after every phrase not so cited;
+        # for "Which official announced...?" the cited source before every other phrase.
+        if source:
+            after = not _cited_source(e, sentence)
+        else:
+            after = attribution and _attributed(sentence[max(0, e.start - 90):e.start], asked)
         # "Which state": a state first, wherever it stands (Detroit is no state, Michigan is).
         no_state = us_state and not _is_us_state(e.text)
-        return (no_state, cited, distance + penalty, penalty, e.start, -e.end)
+        return (no_state, after, distance + penalty, penalty, e.start, -e.end)
 
     return sorted(candidates, key=key)
 

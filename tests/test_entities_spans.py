@@ -425,6 +425,18 @@ def test_a_part_comes_before_its_whole_and_a_cited_source_after_the_answer():
     assert texts("Who is the White House's press secretary?", PSAKI)[0] == "Jen Psaki"
 
 
+def test_who_said_or_which_official_announced_leads_with_the_cited_source():
+    # Putin stands next to the question's words ("a meeting with Putin"); the official the sentence cites is asked.
+    assert texts("Which official said Biden accepted a meeting in principle?", PSAKI)[0] == "Jen Psaki"
+    assert texts("Which official announced that Biden accepted the meeting?", PSAKI)[0] == "Jen Psaki"
+    assert texts("Who did Biden accept a meeting with?", PSAKI)[0] == "Putin"  # no source asked
+    reported = "Toyota will recall 1 million cars, the company's chief executive Akio Toyoda said on Monday."
+    named = [("Toyota", "ORG"), ("1 million", "CARDINAL"), ("Akio Toyoda", "PERSON"), ("Monday", "DATE")]
+    assert _spans("Who said Toyota will recall cars?", reported, named)[0] == "Akio Toyoda"  # ", X said" ends it
+    # "Which state is reported to have..." asks for the state the report is about, not a source.
+    assert _spans("Which company is reported to recall cars?", reported, named)[0] == "Toyota"
+
+
 def test_a_day_and_a_time_side_by_side_answer_when_as_one_phrase():
     opened = "The store finally opened at 9 a.m. Friday, more than 15 months later."
     named = [("9 a.m.", "TIME"), ("Friday", "DATE"), ("more than 15 months", "DATE")]
