@@ -430,11 +430,12 @@ def test_who_said_or_which_official_announced_leads_with_the_cited_source():
     assert texts("Which official said Biden accepted a meeting in principle?", PSAKI)[0] == "Jen Psaki"
     assert texts("Which official announced that Biden accepted the meeting?", PSAKI)[0] == "Jen Psaki"
     assert texts("Who did Biden accept a meeting with?", PSAKI)[0] == "Putin"  # no source asked
-    reported = "Toyota will recall 1 million cars, the company's chief executive Akio Toyoda said on Monday."
-    named = [("Toyota", "ORG"), ("1 million", "CARDINAL"), ("Akio Toyoda", "PERSON"), ("Monday", "DATE")]
+    reported = "Toyota will recall 1 million cars made by Denso, Akio Toyoda said on Monday."
+    named = [("Toyota", "ORG"), ("1 million", "CARDINAL"), ("Denso", "ORG"), ("Akio Toyoda", "PERSON"),
+             ("Monday", "DATE")]
     assert _spans("Who said Toyota will recall cars?", reported, named)[0] == "Akio Toyoda"  # ", X said" ends it
-    # "Which state is reported to have..." asks for the state the report is about, not a source.
-    assert _spans("Which company is reported to recall cars?", reported, named)[0] == "Toyota"
+    # "Who is reported to..." asks about what the report says, not for its source: the nearest phrase first.
+    assert _spans("Who is reported to make the cars Toyota will recall?", reported, named)[0] == "Denso"
 
 
 def test_a_day_and_a_time_side_by_side_answer_when_as_one_phrase():
