@@ -57,7 +57,7 @@ from pathlib import Path
 from assistant import offline_environment
 
 UNTYPED_BARS = (None, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 1.01)  # None: the plain threshold
-MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3)  # candidate citation margins (probability units)
+MARGINS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.7, 1.0)  # candidate citation margins (probability units)
 # Candidate bars of the relevance gate (relevance.py's best score must reach it too), fitted out of fold.
 GATE_BARS = (None,) + tuple(round(0.36 + 0.01 * i, 2) for i in range(25))
 DEFAULT_DATASET = Path(__file__).resolve().parent.parent.parent / "shared" / "eval" / "realtimeqa-train"
