@@ -543,17 +543,22 @@ _CLAUSE_BEFORE = re.compile(r",\s*(?:the\s+)?$", re.I)
 _SAID_AFTER = re.compile(r"\s+(?:said|says|reported|announced|added|noted|confirmed|told)\b")
 
 
+def _according_to(entity: Entity, sentence: str) -> re.Match | None:
+    """The "according to ..." words right before the phrase, when the sentence cites it that way."""
+    return _ATTRIBUTED.search(sentence[max(0, entity.start - 90):entity.start])
+
+
 def _cited_source(entity: Entity, sentence: str) -> bool:
     """The phrase is the source the sentence cites: "according to X", or ", X said" after the report."""
-    return bool(_ATTRIBUTED.search(sentence[max(0, entity.start - 90):entity.start])) or (
+    return bool(_according_to(entity, sentence)) or (
         bool(_SAID_AFTER.match(sentence, entity.end)) and bool(_CLAUSE_BEFORE.search(sentence[:entity.start])))
 
 
-def _attributed(before: str, asked: frozenset[str]) -> bool:
-    """Whether a phrase after `before` is the source the sentence cites ("according to ..."), the cited
-    words describing none of the question's common words ("according to White House Press Secretary Jen
+def _attributed(entity: Entity, sentence: str, asked: frozenset[str]) -> bool:
+    """Whether the phrase is the source the sentence cites ("according to ..."), the cited words
+    describing none of the question's common words ("according to White House Press Secretary Jen
     Psaki" answers "Who is the press secretary?")."""
-    m = _ATTRIBUTED.search(before)
+    m = _according_to(entity, sentence)
     return bool(m) and not (terms(m.group(0)).content & asked)
 
 
@@ -686,7 +691,7 @@ def answer_spans(question: str, sentence: str, entities: Sequence[Entity]) -> li
         if source:
             after = not _cited_source(e, sentence)
         else:
-            after = attribution and _attributed(sentence[max(0, e.start - 90):e.start], asked)
+            after = attribution and _attributed(e, sentence, asked)
         # "Which state": a state first, wherever it stands (Detroit is no state, Michigan is).
         no_state = us_state and not _is_us_state(e.text)
         return (no_state, after, distance + penalty, penalty, e.start, -e.end)
